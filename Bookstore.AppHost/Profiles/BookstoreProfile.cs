@@ -1,0 +1,43 @@
+namespace Bookstore.AppHost.Profiles;
+
+public enum MonitoringLevel
+{
+    Basic,
+    Full,
+    FullWithAlerts,
+}
+
+/// <summary>
+/// The numbers that differ between deployment profiles. <see cref="All"/> is the one place they are defined;
+/// everything else (redis-server arguments, service environment) is derived from it.
+/// </summary>
+public sealed record BookstoreProfile(
+    string Name,
+    string MaxMemory,
+    int MaxClients,
+    int CompressionThresholdBytes,
+    MonitoringLevel Monitoring,
+    int ReadReplicas)
+{
+    public const string ConfigurationKey = "Bookstore:Profile";
+
+    public static BookstoreProfile Local { get; } = new("Local", "512mb", 50, 1024, MonitoringLevel.Basic, 0);
+
+    public static BookstoreProfile Development { get; } = new("Development", "1gb", 100, 1024, MonitoringLevel.Full, 0);
+
+    public static BookstoreProfile Production { get; } = new("Production", "2gb", 200, 2048, MonitoringLevel.FullWithAlerts, 1);
+
+    public static IReadOnlyList<BookstoreProfile> All { get; } = [Local, Development, Production];
+
+    public static BookstoreProfile Parse(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return Local;
+        }
+
+        return All.FirstOrDefault(p => string.Equals(p.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
+            ?? throw new InvalidOperationException(
+                $"'{ConfigurationKey}' is '{name}', which is not a profile. Use one of: {string.Join(", ", All.Select(p => p.Name))}.");
+    }
+}

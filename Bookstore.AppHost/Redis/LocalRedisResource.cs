@@ -1,0 +1,27 @@
+namespace Aspire.Hosting.ApplicationModel;
+
+/// <summary>
+/// A <c>redis-server</c> process started from PATH, listening on loopback only. Its connection string has the
+/// same shape as Aspire's Redis container resource (<c>host:port,password=...</c>).
+/// </summary>
+public sealed class LocalRedisResource(string name, string dataDirectory, ParameterResource passwordParameter)
+    : ExecutableResource(name, "redis-server", dataDirectory), IResourceWithConnectionString
+{
+    public const string PrimaryEndpointName = "tcp";
+
+    /// <summary>The rendered configuration file: includes redis/redis.conf and adds port, bind, dir and the password.</summary>
+    public const string RuntimeConfigFileName = "redis.runtime.conf";
+
+    private EndpointReference? _primaryEndpoint;
+
+    public EndpointReference PrimaryEndpoint => _primaryEndpoint ??= new(this, PrimaryEndpointName);
+
+    public ParameterResource PasswordParameter { get; } = passwordParameter;
+
+    public string DataDirectory { get; } = dataDirectory;
+
+    public string RuntimeConfigPath => Path.Combine(DataDirectory, RuntimeConfigFileName);
+
+    public ReferenceExpression ConnectionStringExpression =>
+        ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.HostAndPort)},password={PasswordParameter}");
+}

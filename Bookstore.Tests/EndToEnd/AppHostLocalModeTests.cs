@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Bookstore.Tests.Support;
+
+namespace Bookstore.Tests.EndToEnd;
+
+/// <summary>The real AppHost in <c>local</c> mode: redis-server, api and worker started by DCP.</summary>
+[Trait("Category", "EndToEnd")]
+public sealed class AppHostLocalModeTests
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
+    [Fact(Timeout = 300_000)]
+    public async Task ApiRoundTripsThroughTheRedisTheAppHostStarted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TemporaryDirectory("bookstore-e2e-");
+
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(
+            ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}"], ct);
+
+        await using (var app = await builder.BuildAsync(ct))
+        {
+            await app.StartAsync(ct);
+            using var startup = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            startup.CancelAfter(StartTimeout);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("cache", startup.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", startup.Token);
+            await app.ResourceNotifications.WaitForResourceAsync("worker", KnownResourceStates.Running, startup.Token);
+
+            Assert.Single(LinuxProcesses.RedisServersIn(data.Path));
+
+            using var http = app.CreateHttpClient("api");
+            using var response = await http.GetAsync(new Uri("/redis/roundtrip", UriKind.Relative), ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+            Assert.True(body.GetProperty("ok").GetBoolean());
+
+            // Redis persisted to the data folder the AppHost gave it (AOF on).
+            Assert.True(Directory.Exists(Path.Combine(data.Path, "appendonlydir")));
+        }
+
+        Assert.True(
+            await LinuxProcesses.WaitUntilAsync(() => LinuxProcesses.RedisServersIn(data.Path).Count == 0, TimeSpan.FromSeconds(30), ct),
+            "redis-server was still running 30 s after the AppHost was disposed.");
+    }
+
+    [Theory(Timeout = 300_000)]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task SignalToTheAppHostLeavesNoRedisApiOrWorkerRunning(string signal)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TemporaryDirectory("bookstore-signal-");
+        await using var appHost = AppHostProcess.Start(["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}"]);
+
+        var started = await LinuxProcesses.WaitUntilAsync(
+            () => LinuxProcesses.RedisServersIn(data.Path).Count == 1
+                  && LinuxProcesses.WithCommandLineContaining("Bookstore.Api/bin/").Count == 1
+                  && LinuxProcesses.WithCommandLineContaining("Bookstore.Worker/bin/").Count == 1,
+            StartTimeout,
+            ct);
+        Assert.True(started, "redis-server, api and worker did not all start:\n" + appHost.Output);
+
+        await appHost.SignalAsync(signal, ct);
+        Assert.True(await appHost.WaitForExitAsync(TimeSpan.FromSeconds(60), ct), $"The AppHost did not exit within 60 s of SIG{signal}:\n" + appHost.Output);
+
+        var clean = await LinuxProcesses.WaitUntilAsync(
+            () => LinuxProcesses.RedisServersIn(data.Path).Count == 0 && ServiceProcesses().Count == 0,
+            TimeSpan.FromSeconds(30),
+            ct);
+        Assert.True(clean, $"Left running after SIG{signal}: redis-server {LinuxProcesses.RedisServersIn(data.Path).Count}, services {ServiceProcesses().Count}");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task AutoModeWithoutContainerRuntimeOrRedisServerFailsAtOnceNamingBothFixes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var appHost = AppHostProcess.Start(
+            ["--Bookstore:Redis:Mode=auto"],
+            new Dictionary<string, string?> { ["PATH"] = "/nonexistent", ["ASPIRE_CONTAINER_RUNTIME"] = null });
+
+        Assert.True(await appHost.WaitForExitAsync(TimeSpan.FromSeconds(30), ct), "The AppHost kept running without any Redis:\n" + appHost.Output);
+        Assert.NotEqual(0, appHost.ExitCode);
+        Assert.Contains("Docker or Podman", appHost.Output, StringComparison.Ordinal);
+        Assert.Contains("redis-server", appHost.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>The service executables and the <c>dotnet run</c> processes DCP starts them with.</summary>
+    private static IReadOnlyList<int> ServiceProcesses() =>
+        [.. LinuxProcesses.WithCommandLineContaining("Bookstore.Api"), .. LinuxProcesses.WithCommandLineContaining("Bookstore.Worker")];
+}

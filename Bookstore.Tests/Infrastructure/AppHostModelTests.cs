@@ -1,0 +1,172 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Bookstore.AppHost.Profiles;
+using Bookstore.Tests.Support;
+
+namespace Bookstore.Tests.Infrastructure;
+
+/// <summary>The AppHost's model in each Redis mode, checked without starting anything (CI has no container engine).</summary>
+[Trait("Category", "Infrastructure")]
+public sealed class AppHostModelTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static async Task<IDistributedApplicationTestingBuilder> CreateAsync(params string[] args) =>
+        await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(args, Token);
+
+    [Fact]
+    public async Task ContainerModeRunsRedisImageWithOurConfigPasswordVolumeAndHealthCheck()
+    {
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=container");
+
+        var cache = Assert.IsType<RedisResource>(Assert.Single(builder.Resources, r => r.Name == "cache"));
+
+        var image = Assert.Single(cache.Annotations.OfType<ContainerImageAnnotation>());
+        Assert.EndsWith("redis", image.Image, StringComparison.Ordinal);
+
+        var mounts = cache.Annotations.OfType<ContainerMountAnnotation>().ToList();
+        var config = Assert.Single(mounts, m => m.Type == ContainerMountType.BindMount);
+        Assert.Equal(BookstoreRedisExtensions.ContainerConfigPath, config.Target);
+        Assert.True(config.IsReadOnly);
+        Assert.Equal(Path.Combine(RepositoryRoot(), "redis", "redis.conf"), config.Source);
+        var data = Assert.Single(mounts, m => m.Type == ContainerMountType.Volume);
+        Assert.Equal("/data", data.Target);
+
+        Assert.NotNull(cache.PasswordParameter);
+        Assert.True(cache.PasswordParameter!.Secret);
+        Assert.Contains(cache.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == "cache_check");
+
+        var args = await builder.ArgumentsAsync(cache);
+        Assert.Equal(["-c", string.Join(' ', BookstoreRedisExtensions.ContainerServerCommand(BookstoreProfile.Local))], args);
+        Assert.StartsWith($"redis-server {BookstoreRedisExtensions.ContainerConfigPath} --requirepass $REDIS_PASSWORD", args[1], StringComparison.Ordinal);
+        Assert.Contains("--maxmemory 512mb", args[1], StringComparison.Ordinal);
+
+        var environment = await builder.EnvironmentAsync(cache, "REDIS_PASSWORD");
+        Assert.False(string.IsNullOrEmpty(environment["REDIS_PASSWORD"]));
+        Assert.DoesNotContain(environment["REDIS_PASSWORD"]!, args[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LocalModeRunsRedisServerOnLoopbackWithTheRenderedConfig()
+    {
+        using var data = new TemporaryDirectory("bookstore-model-");
+        await using var builder = await CreateAsync(
+            "--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}", "--Bookstore:Redis:Port=16390");
+
+        var cache = Assert.IsType<LocalRedisResource>(Assert.Single(builder.Resources, r => r.Name == "cache"));
+        Assert.Equal("redis-server", cache.Command);
+        Assert.Equal(data.Path, cache.WorkingDirectory);
+
+        var args = await builder.ArgumentsAsync(cache);
+        Assert.Equal([Path.Combine(data.Path, LocalRedisResource.RuntimeConfigFileName)], args);
+
+        var endpoint = Assert.Single(cache.Annotations.OfType<EndpointAnnotation>());
+        Assert.Equal(16390, endpoint.Port);
+        Assert.Equal(16390, endpoint.TargetPort);
+        Assert.False(endpoint.IsProxied);
+        Assert.Contains(cache.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == "cache_check");
+        Assert.True(cache.PasswordParameter.Secret);
+
+        var rendered = BookstoreRedisExtensions.RenderRuntimeConfig(
+            Path.Combine(RepositoryRoot(), "redis", "redis.conf"), data.Path, 16390, BookstoreProfile.Local, "s3cret");
+        Assert.Contains($"include \"{Path.Combine(RepositoryRoot(), "redis", "redis.conf")}\"", rendered, StringComparison.Ordinal);
+        Assert.Contains("bind 127.0.0.1 -::1", rendered, StringComparison.Ordinal);
+        Assert.Contains("port 16390", rendered, StringComparison.Ordinal);
+        Assert.Contains("maxmemory 512mb", rendered, StringComparison.Ordinal);
+        Assert.Contains("maxclients 50", rendered, StringComparison.Ordinal);
+        Assert.Contains("requirepass \"s3cret\"", rendered, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExternalModeStartsNothingAndGivesTheConnectionStringToApiAndWorker()
+    {
+        const string connectionString = "redis.example.internal:6380,ssl=true,password=from-the-vault";
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=external", $"--ConnectionStrings:cache={connectionString}");
+
+        Assert.Empty(builder.Resources.OfType<ContainerResource>());
+        Assert.Empty(builder.Resources.OfType<LocalRedisResource>());
+        Assert.Empty(builder.Resources.OfType<RedisResource>());
+        Assert.IsAssignableFrom<IResourceWithConnectionString>(Assert.Single(builder.Resources, r => r.Name == "cache"));
+
+        foreach (var name in new[] { "api", "worker" })
+        {
+            var project = Assert.IsType<ProjectResource>(Assert.Single(builder.Resources, r => r.Name == name));
+            var environment = await builder.EnvironmentAsync(project, "ConnectionStrings__cache");
+            Assert.Equal(connectionString, environment["ConnectionStrings__cache"]);
+        }
+    }
+
+    [Fact]
+    public async Task ExternalModeWithoutConnectionStringFailsWithTheSettingToGive()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => CreateAsync("--Bookstore:Redis:Mode=external"));
+        Assert.Contains("ConnectionStrings:cache", Flatten(error), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownModeFailsNamingTheSetting()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => CreateAsync("--Bookstore:Redis:Mode=cluster"));
+        Assert.Contains("Bookstore:Redis:Mode", Flatten(error), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApiAndWorkerWaitForCacheAndApiHasHttpHealthCheck()
+    {
+        using var data = new TemporaryDirectory("bookstore-model-");
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}");
+
+        foreach (var name in new[] { "api", "worker" })
+        {
+            var project = Assert.Single(builder.Resources, r => r.Name == name);
+            Assert.Contains(project.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "cache");
+            Assert.Contains(project.Annotations.OfType<ResourceRelationshipAnnotation>(), r => r.Resource.Name == "cache");
+        }
+
+        var api = Assert.Single(builder.Resources, r => r.Name == "api");
+        Assert.NotEmpty(api.Annotations.OfType<HealthCheckAnnotation>());
+    }
+
+    [Fact]
+    public async Task ProfileNumbersReachApiAndWorker()
+    {
+        await using var builder = await CreateAsync(
+            "--Bookstore:Redis:Mode=external", "--ConnectionStrings:cache=localhost:6379", "--Bookstore:Profile=Production");
+
+        foreach (var name in new[] { "api", "worker" })
+        {
+            var environment = await builder.EnvironmentAsync(
+                Assert.Single(builder.Resources, r => r.Name == name), "Bookstore__Profile", "Bookstore__Cache__CompressionThresholdBytes");
+            Assert.Equal("Production", environment["Bookstore__Profile"]);
+            Assert.Equal("2048", environment["Bookstore__Cache__CompressionThresholdBytes"]);
+        }
+    }
+
+    [Theory]
+    [InlineData("Local", "512mb", "50")]
+    [InlineData("Development", "1gb", "100")]
+    [InlineData("Production", "2gb", "200")]
+    public async Task ProfileSetsServerMemoryAndClientLimits(string profile, string maxMemory, string maxClients)
+    {
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=container", $"--Bookstore:Profile={profile}");
+
+        var cache = Assert.IsType<RedisResource>(Assert.Single(builder.Resources, r => r.Name == "cache"));
+        var args = await builder.ArgumentsAsync(cache);
+        Assert.Contains($"--maxmemory {maxMemory} --maxclients {maxClients}", args[1], StringComparison.Ordinal);
+    }
+
+    internal static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Bookstore.Aspire.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Bookstore.Aspire.sln not found above the test output.");
+    }
+
+    private static string Flatten(Exception error) =>
+        error.InnerException is null ? error.Message : error.Message + " | " + Flatten(error.InnerException);
+}

@@ -1,0 +1,12 @@
+using Bookstore.Worker.Heartbeat;
+
+namespace Microsoft.Extensions.Hosting;
+
+internal static class WorkerHeartbeatExtensions
+{
+    public static IHostApplicationBuilder AddWorkerHeartbeat(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHostedService<WorkerHeartbeat>();
+        return builder;
+    }
+}

@@ -1,0 +1,11 @@
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddRedisClient("cache");
+builder.AddWorkerHeartbeat();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+
+app.Run();
