@@ -1,0 +1,4 @@
+namespace Bookstore.Caching.Catalog;
+
+/// <summary>One page of the catalog; <paramref name="Page"/> is 1-based.</summary>
+public sealed record BookPage(IReadOnlyList<Book> Items, int Page, int PageSize, int TotalCount);

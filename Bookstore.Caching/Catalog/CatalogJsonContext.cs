@@ -1,0 +1,22 @@
+using System.Text.Json.Serialization;
+
+namespace Bookstore.Caching.Catalog;
+
+/// <summary>
+/// Source-generated JSON metadata for the cached catalog types, registered by default in
+/// <see cref="Serialization.CacheSerializerOptions.JsonTypeInfoResolvers"/>. None of these types is
+/// polymorphic, so no type name is ever written to or honoured from a payload.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(Book))]
+[JsonSerializable(typeof(BookSummary))]
+[JsonSerializable(typeof(BookPage))]
+[JsonSerializable(typeof(UserProfile))]
+[JsonSerializable(typeof(Cart))]
+[JsonSerializable(typeof(CartItem))]
+[JsonSerializable(typeof(Recommendations))]
+public sealed partial class CatalogJsonContext : JsonSerializerContext;
