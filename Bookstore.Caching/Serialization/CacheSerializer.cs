@@ -1,0 +1,250 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Bookstore.Caching.Catalog;
+using Microsoft.Extensions.Options;
+
+namespace Bookstore.Caching.Serialization;
+
+/// <summary>
+/// Turns cache values into the bytes stored in Redis and back. Objects are UTF-8 JSON from source-generated
+/// metadata, behind the <see cref="CacheEnvelope"/> header and compressed above a threshold; strings, numbers,
+/// booleans and byte arrays are stored raw. Stored bytes are untrusted: every decoding problem is a
+/// <see cref="DecodeStatus"/> (a miss), never an exception. Thread-safe; one instance per process.
+/// </summary>
+/// <remarks>
+/// <see cref="Serialize{T}(T)"/> and <see cref="Deserialize{T}(byte[])"/> have the shape of FusionCache's
+/// <c>IFusionCacheSerializer</c>, so an adapter is a few lines.
+/// </remarks>
+public sealed class CacheSerializer
+{
+    private readonly JsonSerializerOptions _json;
+    private readonly JsonWriterOptions _writerOptions;
+    private readonly ConcurrentDictionary<Type, JsonTypeInfo> _typeInfos = new();
+    private readonly bool _compress;
+    private readonly CompressionCodec _codec;
+    private readonly int _compressionThreshold;
+    private readonly int _maxPayloadBytes;
+    private readonly int _maxUncompressedBytes;
+    private readonly int _schemaVersion;
+
+    public CacheSerializer()
+        : this(new CacheSerializerOptions())
+    {
+    }
+
+    public CacheSerializer(IOptions<CacheSerializerOptions> options)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).Value)
+    {
+    }
+
+    /// <summary>Reads <paramref name="options"/> once; later changes to that instance have no effect.</summary>
+    /// <exception cref="ValidationException">An option is out of its range.</exception>
+    public CacheSerializer(CacheSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
+
+        _compress = options.EnableCompression && options.CompressionCodec != CompressionCodec.None;
+        _codec = options.CompressionCodec;
+        _compressionThreshold = options.CompressionThresholdBytes;
+        _maxPayloadBytes = options.MaxPayloadBytes;
+        _maxUncompressedBytes = options.MaxUncompressedBytes;
+        _schemaVersion = options.SchemaVersion;
+
+        // The catalog context's settings (camelCase, nulls omitted, nullable annotations and required
+        // constructor parameters enforced on read) apply to every registered context, so all entries look alike
+        // and the generated fast paths stay usable. The resolver chain holds source-generated contexts only:
+        // no reflection fallback, and nothing polymorphic, so no type name is ever read from a payload.
+        _json = new JsonSerializerOptions(CatalogJsonContext.Default.Options)
+        {
+            TypeInfoResolver = JsonTypeInfoResolver.Combine([.. options.JsonTypeInfoResolvers]),
+        };
+        _json.MakeReadOnly();
+        _writerOptions = new JsonWriterOptions
+        {
+            Encoder = _json.Encoder,
+            Indented = false,
+            MaxDepth = _json.MaxDepth,
+            SkipValidation = true,
+        };
+    }
+
+    public byte[] Serialize<T>(T value) => Serialize(value, out _);
+
+    /// <summary>Encodes <paramref name="value"/> for storage.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// <typeparamref name="T"/> has no registered JSON metadata, or the value encodes to more than the readers accept.
+    /// </exception>
+    /// <exception cref="ArgumentNullException">A null string or byte array: Redis cannot store a raw null.</exception>
+    public byte[] Serialize<T>(T value, out SerializedPayload info)
+    {
+        if (RawValue.IsRaw<T>())
+        {
+            var raw = RawValue.Write(value);
+            EnsureWithin(raw.Length, _maxPayloadBytes, nameof(CacheSerializerOptions.MaxPayloadBytes));
+            info = new SerializedPayload(raw.Length, raw.Length, CompressionCodec.None, IsRaw: true);
+            return raw;
+        }
+
+        var typeInfo = GetTypeInfo<T>();
+        using var body = new PooledBufferWriter(initialCapacity: 512);
+        using (var writer = new Utf8JsonWriter(body, _writerOptions))
+        {
+            JsonSerializer.Serialize(writer, value, typeInfo);
+        }
+
+        var json = body.WrittenSpan;
+        EnsureWithin(json.Length, _maxUncompressedBytes, nameof(CacheSerializerOptions.MaxUncompressedBytes));
+
+        byte[]? compressed = null;
+        try
+        {
+            var codec = CompressionCodec.None;
+            var stored = json;
+            if (_compress && json.Length > _compressionThreshold &&
+                PayloadCompression.TryCompress(_codec, json, out compressed, out var compressedLength))
+            {
+                codec = _codec;
+                stored = compressed.AsSpan(0, compressedLength);
+            }
+
+            var length = CacheEnvelope.HeaderLength + stored.Length;
+            EnsureWithin(length, _maxPayloadBytes, nameof(CacheSerializerOptions.MaxPayloadBytes));
+            var payload = new byte[length];
+            CacheEnvelope.WriteHeader(payload, CacheEnvelope.SystemTextJsonSerializerId, codec, _schemaVersion, json.Length);
+            stored.CopyTo(payload.AsSpan(CacheEnvelope.HeaderLength));
+            info = new SerializedPayload(length, json.Length, codec, IsRaw: false);
+            return payload;
+        }
+        finally
+        {
+            if (compressed is not null)
+            {
+                ArrayPool<byte>.Shared.Return(compressed);
+            }
+        }
+    }
+
+    /// <summary>The value, or <see langword="default"/> for any payload that does not decode (see <see cref="TryDeserialize{T}(ReadOnlySpan{byte}, out T)"/>).</summary>
+    public T? Deserialize<T>(byte[] payload) =>
+        TryDeserialize<T>(payload ?? throw new ArgumentNullException(nameof(payload)), out var value) == DecodeStatus.Ok ? value : default;
+
+    /// <summary>
+    /// Decodes a stored payload. Any problem with the bytes is returned as a status other than
+    /// <see cref="DecodeStatus.Ok"/>, with <paramref name="value"/> set to <see langword="default"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// <typeparamref name="T"/> has no registered JSON metadata: a bug in the application, not in the bytes.
+    /// </exception>
+    public DecodeStatus TryDeserialize<T>(ReadOnlySpan<byte> payload, out T? value)
+    {
+        value = default;
+        if (payload.Length > _maxPayloadBytes)
+        {
+            return DecodeStatus.TooLarge;
+        }
+
+        if (RawValue.IsRaw<T>())
+        {
+            return RawValue.Read(payload, out value);
+        }
+
+        var typeInfo = GetTypeInfo<T>();
+        if (payload.IsEmpty)
+        {
+            return DecodeStatus.Empty;
+        }
+
+        var status = CacheEnvelope.TryReadHeader(payload, out var header);
+        if (status != DecodeStatus.Ok)
+        {
+            return status;
+        }
+
+        if (header.SerializerId != CacheEnvelope.SystemTextJsonSerializerId)
+        {
+            return DecodeStatus.UnknownSerializer;
+        }
+
+        if (!Enum.IsDefined(header.Codec))
+        {
+            return DecodeStatus.UnknownCodec;
+        }
+
+        if (header.SchemaVersion != _schemaVersion)
+        {
+            return DecodeStatus.SchemaMismatch;
+        }
+
+        if (header.BodyLength > _maxUncompressedBytes)
+        {
+            return DecodeStatus.TooLarge;
+        }
+
+        var stored = payload[CacheEnvelope.HeaderLength..];
+        if (header.Codec == CompressionCodec.None)
+        {
+            if (stored.Length != header.BodyLength)
+            {
+                return stored.Length < header.BodyLength ? DecodeStatus.Truncated : DecodeStatus.Corrupt;
+            }
+
+            return DeserializeJson(stored, typeInfo, out value);
+        }
+
+        // Sized from the declared length, which was capped above: an attacker cannot make this larger.
+        var body = ArrayPool<byte>.Shared.Rent(header.BodyLength);
+        try
+        {
+            var json = body.AsSpan(0, header.BodyLength);
+            status = PayloadCompression.TryDecompress(header.Codec, stored, json);
+            return status == DecodeStatus.Ok ? DeserializeJson(json, typeInfo, out value) : status;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+    }
+
+    private static DecodeStatus DeserializeJson<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> typeInfo, out T? value)
+    {
+        try
+        {
+            value = JsonSerializer.Deserialize(json, typeInfo);
+            return DecodeStatus.Ok;
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            // Malformed JSON, a missing required property or a null where none is allowed: the bytes are bad, not the caller.
+            value = default;
+            return DecodeStatus.Corrupt;
+        }
+    }
+
+    private static void EnsureWithin(int length, int limit, string option)
+    {
+        if (length > limit)
+        {
+            throw new InvalidOperationException(
+                $"The value encodes to {length} bytes, over {CacheSerializerOptions.SectionName}:{option} ({limit}); readers would reject it. Cache a smaller value or raise the limit.");
+        }
+    }
+
+    private JsonTypeInfo<T> GetTypeInfo<T>() =>
+        (JsonTypeInfo<T>)_typeInfos.GetOrAdd(typeof(T), static (type, json) => ResolveTypeInfo(type, json), _json);
+
+    private static JsonTypeInfo ResolveTypeInfo(Type type, JsonSerializerOptions json)
+    {
+        if (json.TryGetTypeInfo(type, out var typeInfo))
+        {
+            return typeInfo;
+        }
+
+        throw new InvalidOperationException(
+            $"No JSON metadata for {type.FullName} is registered with the cache serializer. Add [JsonSerializable(typeof({type.Name}))] " +
+            $"to a JsonSerializerContext and add that context's Default to {nameof(CacheSerializerOptions)}.{nameof(CacheSerializerOptions.JsonTypeInfoResolvers)}.");
+    }
+}

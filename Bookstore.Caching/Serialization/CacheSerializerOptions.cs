@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization.Metadata;
+using Bookstore.Caching.Catalog;
+using Bookstore.Caching.Keys;
+
+namespace Bookstore.Caching.Serialization;
+
+/// <summary>How <see cref="CacheSerializer"/> encodes values; bound from the <c>Bookstore:Cache</c> section.</summary>
+public sealed class CacheSerializerOptions
+{
+    public const string SectionName = "Bookstore:Cache";
+
+    /// <summary>Redis refuses string values over 512 MB, so a larger cap could never be met.</summary>
+    private const int RedisMaxValueBytes = 512 * 1024 * 1024;
+
+    /// <summary>Bodies longer than this many bytes are compressed (and kept compressed only if that made them smaller).</summary>
+    [Range(0, int.MaxValue)]
+    public int CompressionThresholdBytes { get; set; } = 1024;
+
+    public bool EnableCompression { get; set; } = true;
+
+    /// <summary>
+    /// The codec for new entries. Entries record their codec, so changing this never makes old entries
+    /// unreadable. Zstd is the default: see docs/performance.md for the numbers behind it.
+    /// </summary>
+    [EnumDataType(typeof(CompressionCodec))]
+    public CompressionCodec CompressionCodec { get; set; } = CompressionCodec.Zstd;
+
+    /// <summary>A stored payload over this size is a miss before any of it is decoded.</summary>
+    [Range(CacheEnvelope.HeaderLength, RedisMaxValueBytes)]
+    public int MaxPayloadBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>The largest body a payload may declare or decompress to; decompression never writes past it.</summary>
+    [Range(1, RedisMaxValueBytes)]
+    public int MaxUncompressedBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Written in every envelope; an entry with another schema version is a miss. Follows the key schema by default.</summary>
+    [Range(0, ushort.MaxValue)]
+    public int SchemaVersion { get; set; } = CacheKeyBuilder.SchemaVersion;
+
+    /// <summary>
+    /// Where the JSON metadata of cached types comes from, searched in order. Add your own source-generated
+    /// <c>JsonSerializerContext</c> here (<c>options.JsonTypeInfoResolvers.Add(MyJsonContext.Default)</c>);
+    /// <see cref="CatalogJsonContext"/> is there by default. No reflection-based resolver is ever added, so a
+    /// type that none of these knows fails at once instead of being serialized by reflection.
+    /// </summary>
+    public IList<IJsonTypeInfoResolver> JsonTypeInfoResolvers { get; } = [CatalogJsonContext.Default];
+}
