@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Bookstore.Caching.Catalog;
@@ -58,9 +59,12 @@ public sealed class CacheSerializer
         // constructor parameters enforced on read) apply to every registered context, so all entries look alike
         // and the generated fast paths stay usable. The resolver chain holds source-generated contexts only:
         // no reflection fallback, and nothing polymorphic, so no type name is ever read from a payload.
+        // The relaxed encoder writes non-ASCII text as UTF-8 rather than 6-byte \uXXXX escapes (titles and names
+        // in many scripts): smaller entries. Its "unsafe" is about embedding in HTML, which cached bytes never are.
         _json = new JsonSerializerOptions(CatalogJsonContext.Default.Options)
         {
             TypeInfoResolver = JsonTypeInfoResolver.Combine([.. options.JsonTypeInfoResolvers]),
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
         _json.MakeReadOnly();
         _writerOptions = new JsonWriterOptions

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 using ZstdSharp;
+using ZstdSharp.Unsafe;
 
 namespace Bookstore.Caching.Serialization;
 
@@ -72,9 +73,9 @@ internal static class PayloadCompression
         {
             return DecodeStatus.Corrupt;
         }
-        catch (ZstdException)
+        catch (ZstdException ex)
         {
-            return DecodeStatus.Corrupt;
+            return ex.Code == ZSTD_ErrorCode.ZSTD_error_srcSize_wrong ? DecodeStatus.Truncated : DecodeStatus.Corrupt;
         }
     }
 
