@@ -1,0 +1,69 @@
+using System.ComponentModel.DataAnnotations;
+using Bookstore.Caching.Catalog;
+using Bookstore.Caching.Keys;
+using Bookstore.Caching.Serialization;
+using Microsoft.Extensions.Configuration;
+
+namespace Bookstore.Tests.Unit.Serialization;
+
+[Trait("Category", "Unit")]
+public sealed class CacheSerializerOptionsTests
+{
+    [Fact]
+    public void DefaultsAreTheDocumentedOnes()
+    {
+        var options = new CacheSerializerOptions();
+
+        Assert.Equal(1024, options.CompressionThresholdBytes);
+        Assert.True(options.EnableCompression);
+        Assert.Equal(CompressionCodec.Zstd, options.CompressionCodec);
+        Assert.Equal(8 * 1024 * 1024, options.MaxPayloadBytes);
+        Assert.Equal(16 * 1024 * 1024, options.MaxUncompressedBytes);
+        Assert.Equal(CacheKeyBuilder.SchemaVersion, options.SchemaVersion);
+        Assert.Same(CatalogJsonContext.Default, Assert.Single(options.JsonTypeInfoResolvers));
+    }
+
+    [Fact]
+    public void BindsFromTheBookstoreCacheSection()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Bookstore:Cache:CompressionThresholdBytes"] = "2048",
+                ["Bookstore:Cache:EnableCompression"] = "false",
+                ["Bookstore:Cache:CompressionCodec"] = "Brotli",
+                ["Bookstore:Cache:MaxPayloadBytes"] = "1048576",
+                ["Bookstore:Cache:MaxUncompressedBytes"] = "4194304",
+                ["Bookstore:Cache:SchemaVersion"] = "3",
+            })
+            .Build();
+
+        var options = configuration.GetSection(CacheSerializerOptions.SectionName).Get<CacheSerializerOptions>();
+
+        Assert.NotNull(options);
+        Assert.Equal(2048, options.CompressionThresholdBytes);
+        Assert.False(options.EnableCompression);
+        Assert.Equal(CompressionCodec.Brotli, options.CompressionCodec);
+        Assert.Equal(1048576, options.MaxPayloadBytes);
+        Assert.Equal(4194304, options.MaxUncompressedBytes);
+        Assert.Equal(3, options.SchemaVersion);
+        Assert.Single(options.JsonTypeInfoResolvers);
+    }
+
+    [Theory]
+    [InlineData(nameof(CacheSerializerOptions.CompressionThresholdBytes), -1)]
+    [InlineData(nameof(CacheSerializerOptions.MaxPayloadBytes), 9)]
+    [InlineData(nameof(CacheSerializerOptions.MaxUncompressedBytes), 0)]
+    [InlineData(nameof(CacheSerializerOptions.SchemaVersion), 65536)]
+    [InlineData(nameof(CacheSerializerOptions.CompressionCodec), 9)]
+    public void AnOutOfRangeOptionIsRejectedNamingIt(string property, int value)
+    {
+        var options = new CacheSerializerOptions();
+        var setter = typeof(CacheSerializerOptions).GetProperty(property)!;
+        setter.SetValue(options, setter.PropertyType.IsEnum ? Enum.ToObject(setter.PropertyType, value) : value);
+
+        var error = Assert.Throws<ValidationException>(() => new CacheSerializer(options));
+
+        Assert.Contains(property, error.Message, StringComparison.Ordinal);
+    }
+}
