@@ -1,7 +1,7 @@
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddRedisClient("cache");
+builder.AddBookstoreRedis("cache");
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Bookstore.Caching.Keys;
-using StackExchange.Redis;
+using Bookstore.Caching.Redis;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -15,41 +15,36 @@ public static class RedisDiagnosticsApi
     }
 
     /// <summary>
-    /// A write, a read and a delete of a short-lived probe key: proves the API reaches the configured Redis
-    /// with its credentials and reports the time it took. 503 with ProblemDetails when Redis cannot be reached.
+    /// A write, a read and a delete of a short-lived probe key through <see cref="IRedisService"/>: proves the API
+    /// reaches Redis with its credentials and reports the time it took. 503 with ProblemDetails when Redis fails.
     /// </summary>
-    internal static async Task<IResult> RoundTripAsync(IConnectionMultiplexer redis, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    internal static async Task<IResult> RoundTripAsync(IRedisService redis, CancellationToken cancellationToken)
     {
-        var db = redis.GetDatabase();
         var probeId = Guid.NewGuid();
         var key = CacheKeyBuilder.For("probe", probeId);
         var written = probeId.ToString("N");
         var stopwatch = Stopwatch.StartNew();
-        try
-        {
-            // The key expires by itself even if the delete below never runs.
-            await db.StringSetAsync(key, written, TimeSpan.FromSeconds(30)).WaitAsync(cancellationToken);
-            var read = await db.StringGetAsync(key).WaitAsync(cancellationToken);
-            await db.KeyDeleteAsync(key).WaitAsync(cancellationToken);
-            stopwatch.Stop();
 
-            if (read != written)
-            {
-                return Results.Problem(
-                    title: "Redis returned a different value than was written",
-                    statusCode: StatusCodes.Status502BadGateway);
-            }
+        // The probe expires by itself even if the delete never runs.
+        var stored = await redis.SetAsync(key, written, TimeSpan.FromSeconds(30), cancellationToken);
+        var read = stored ? await redis.GetAsync<string>(key, cancellationToken) : CacheLookup<string>.Miss;
+        var deleted = read.Found && await redis.DeleteAsync(key, cancellationToken);
+        stopwatch.Stop();
 
-            return Results.Ok(new RoundTripResponse(true, stopwatch.Elapsed.TotalMilliseconds, DateTimeOffset.UtcNow));
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        if (!stored || !read.Found || !deleted)
         {
-            loggerFactory.CreateLogger(typeof(RedisDiagnosticsApi)).LogWarning(ex, "Redis round trip failed");
             return Results.Problem(
                 title: "Redis is not reachable",
-                detail: "The round trip to Redis failed; see the API log for the cause.",
+                detail: "The round trip to Redis failed; the bookstore.cache.errors metric and the API log say why.",
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
+
+        if (read.Value != written)
+        {
+            return Results.Problem(title: "Redis returned a different value than was written", statusCode: StatusCodes.Status502BadGateway);
+        }
+
+        return Results.Ok(new RoundTripResponse(true, stopwatch.Elapsed.TotalMilliseconds, DateTimeOffset.UtcNow));
     }
 
     internal sealed record RoundTripResponse(bool Ok, double LatencyMs, DateTimeOffset Timestamp);

@@ -33,6 +33,22 @@ internal static class LinuxProcesses
         return condition();
     }
 
+    public static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(250, cancellationToken);
+        }
+
+        return await condition();
+    }
+
     private static IEnumerable<int> AllPids() =>
         Directory.EnumerateDirectories("/proc")
             .Select(Path.GetFileName)

@@ -1,0 +1,81 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Bookstore.Caching.Configuration;
+
+public enum RedisMonitoringLevel
+{
+    Basic,
+    Full,
+    FullWithAlerts,
+}
+
+/// <summary>
+/// Client-side Redis settings, section <c>Bookstore:Redis</c>. The connection itself comes from
+/// <c>ConnectionStrings:cache</c> (injected by Aspire); <see cref="Host"/>, <see cref="Port"/>,
+/// <see cref="Password"/> and <see cref="Database"/> override its parts when set.
+/// The <c>REDIS_*</c> environment variables are aliases of these settings (see <see cref="RedisEnvironmentAliases"/>).
+/// </summary>
+public sealed class RedisOptions
+{
+    public const string SectionName = "Bookstore:Redis";
+
+    /// <summary>Overrides the host of the connection string (<c>REDIS_HOST</c>).</summary>
+    public string? Host { get; set; }
+
+    /// <summary>Overrides the port of the connection string (<c>REDIS_PORT</c>).</summary>
+    [Range(1, 65535)]
+    public int? Port { get; set; }
+
+    /// <summary>Logical database (<c>REDIS_DB</c>); the connection string's default database when not set.</summary>
+    [Range(0, 15)]
+    public int? Database { get; set; }
+
+    /// <summary>Overrides the password of the connection string (<c>REDIS_PASSWORD</c>).</summary>
+    public string? Password { get; set; }
+
+    /// <summary>Time allowed to establish a connection, in milliseconds (<c>REDIS_CONNECTION_TIMEOUT</c>).</summary>
+    [Range(100, 120_000)]
+    public int ConnectTimeoutMs { get; set; } = 5_000;
+
+    /// <summary>Time allowed for one command, sync or async, in milliseconds (<c>REDIS_SOCKET_TIMEOUT</c>).</summary>
+    [Range(50, 60_000)]
+    public int OperationTimeoutMs { get; set; } = 2_000;
+
+    /// <summary>How often the connection manager PINGs Redis, in seconds (<c>REDIS_HEALTH_CHECK_INTERVAL</c>).</summary>
+    [Range(1, 3_600)]
+    public int HealthCheckIntervalSeconds { get; set; } = 10;
+
+    /// <summary>First reconnect delay; doubles per attempt up to <see cref="ReconnectMaxDelayMs"/>.</summary>
+    [Range(10, 60_000)]
+    public int ReconnectBaseDelayMs { get; set; } = 250;
+
+    [Range(100, 300_000)]
+    public int ReconnectMaxDelayMs { get; set; } = 10_000;
+
+    /// <summary>Route reads to a replica when one is connected (writes always go to the primary).</summary>
+    public bool PreferReplica { get; set; }
+
+    /// <summary>Name shown in <c>CLIENT LIST</c>; the service's application name when not set.</summary>
+    [RegularExpression("^[A-Za-z0-9._-]{1,64}$", ErrorMessage = "ClientName may only hold letters, digits, '.', '_' and '-' (at most 64).")]
+    public string? ClientName { get; set; }
+
+    /// <summary>The memory limit the server is expected to run with (<c>REDIS_MAXMEMORY</c>), e.g. <c>512mb</c>; reported and compared with the server's.</summary>
+    [RegularExpression("^[0-9]+(b|kb|mb|gb)?$", ErrorMessage = "MaxMemory must be a number with an optional unit: b, kb, mb or gb.")]
+    public string? MaxMemory { get; set; }
+
+    /// <summary>The client limit the server is expected to run with (<c>REDIS_MAX_CONNECTIONS</c>, the server's <c>maxclients</c>).</summary>
+    [Range(1, 100_000)]
+    public int? MaxConnections { get; set; }
+
+    /// <summary>The server's expected <c>maxmemory-policy</c> (<c>REDIS_CACHE_STRATEGY</c>); the AppHost applies it.</summary>
+    public string? EvictionPolicy { get; set; }
+
+    /// <summary>Poll INFO / SLOWLOG / LATENCY and publish server metrics (<c>REDIS_ENABLE_MONITORING</c>).</summary>
+    public bool EnableMonitoring { get; set; } = true;
+
+    public RedisMonitoringLevel MonitoringLevel { get; set; } = RedisMonitoringLevel.Basic;
+
+    internal TimeSpan OperationTimeout => TimeSpan.FromMilliseconds(OperationTimeoutMs);
+
+    internal TimeSpan HealthCheckInterval => TimeSpan.FromSeconds(HealthCheckIntervalSeconds);
+}

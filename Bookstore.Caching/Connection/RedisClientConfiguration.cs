@@ -1,0 +1,73 @@
+using System.Net;
+using Bookstore.Caching.Configuration;
+using StackExchange.Redis;
+
+namespace Bookstore.Caching.Connection;
+
+/// <summary>Applies <see cref="RedisOptions"/> to the StackExchange.Redis configuration Aspire builds from the connection string.</summary>
+internal static class RedisClientConfiguration
+{
+    public static void Apply(ConfigurationOptions configuration, RedisOptions options, string applicationName)
+    {
+        // Redis may start after the service; the multiplexer keeps retrying instead of failing start-up.
+        configuration.AbortOnConnectFail = false;
+        configuration.ConnectTimeout = options.ConnectTimeoutMs;
+        configuration.SyncTimeout = options.OperationTimeoutMs;
+        configuration.AsyncTimeout = options.OperationTimeoutMs;
+        configuration.ReconnectRetryPolicy = new ExponentialRetry(options.ReconnectBaseDelayMs, options.ReconnectMaxDelayMs);
+
+        // A cache must answer "miss" at once while Redis is away, not queue commands until they time out.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        configuration.ClientName = options.ClientName ?? ClientNameFor(applicationName);
+
+        if (options.Host is { } host)
+        {
+            var port = options.Port ?? configuration.EndPoints.Select(PortOf).FirstOrDefault(p => p > 0);
+            configuration.EndPoints.Clear();
+            configuration.EndPoints.Add(host, port > 0 ? port : 6379);
+        }
+        else if (options.Port is { } port)
+        {
+            var hosts = configuration.EndPoints.Select(HostOf).Where(h => h is not null).Distinct().ToList();
+            configuration.EndPoints.Clear();
+            foreach (var name in hosts.Count > 0 ? hosts : ["localhost"])
+            {
+                configuration.EndPoints.Add(name!, port);
+            }
+        }
+
+        if (options.Password is { } password)
+        {
+            configuration.Password = password;
+        }
+
+        if (options.Database is { } database)
+        {
+            configuration.DefaultDatabase = database;
+        }
+    }
+
+    /// <summary>A connection string from the options alone, for services started without <c>ConnectionStrings:cache</c>.</summary>
+    public static string? ConnectionStringFrom(RedisOptions options) =>
+        options.Host is { } host ? $"{host}:{options.Port ?? 6379}" : null;
+
+    private static string ClientNameFor(string applicationName)
+    {
+        var name = new string(applicationName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray());
+        return name.Length > 64 ? name[..64] : name;
+    }
+
+    private static int PortOf(EndPoint endPoint) => endPoint switch
+    {
+        DnsEndPoint dns => dns.Port,
+        IPEndPoint ip => ip.Port,
+        _ => 0,
+    };
+
+    private static string? HostOf(EndPoint endPoint) => endPoint switch
+    {
+        DnsEndPoint dns => dns.Host,
+        IPEndPoint ip => ip.Address.ToString(),
+        _ => null,
+    };
+}

@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Bookstore.Caching.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Bookstore.Caching.Connection;
+
+/// <summary>What the last health check and the connection events say about Redis.</summary>
+public sealed record RedisConnectionHealth(
+    bool IsConnected,
+    DateTimeOffset? LastCheck,
+    TimeSpan? LastRoundTrip,
+    string? LastError,
+    int ConsecutiveFailures,
+    long ConnectionFailures,
+    long ConnectionRestorations,
+    long InternalErrors,
+    TimeSpan? LastReconnectDuration);
+
+/// <summary>
+/// Owns the process's one <see cref="IConnectionMultiplexer"/> (the one Aspire's <c>AddRedisClient</c> registers):
+/// counts and logs its connection events, PINGs every <see cref="RedisOptions.HealthCheckIntervalSeconds"/> and
+/// keeps the result for the health endpoints, and publishes <c>bookstore.redis.connection.*</c> instruments.
+/// </summary>
+public sealed partial class RedisConnectionManager : BackgroundService
+{
+    public const string MeterName = "Bookstore.Redis";
+
+    private readonly IConnectionMultiplexer _connection;
+    private readonly RedisOptions _options;
+    private readonly ILogger<RedisConnectionManager> _logger;
+    private readonly TimeProvider _time;
+    private readonly Meter _meter;
+    private readonly Counter<long> _events;
+    private readonly Histogram<double> _pingDuration;
+    private readonly Lock _gate = new();
+
+    private RedisConnectionHealth _health = new(false, null, null, null, 0, 0, 0, 0, null);
+    private long? _disconnectedAt;
+
+    public RedisConnectionManager(
+        IConnectionMultiplexer connection,
+        IOptions<RedisOptions> options,
+        IMeterFactory meterFactory,
+        ILogger<RedisConnectionManager> logger,
+        TimeProvider? time = null)
+    {
+        _connection = connection;
+        _options = options.Value;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _meter = meterFactory.Create(MeterName);
+        _events = _meter.CreateCounter<long>("bookstore.redis.connection.events", "{event}", "Connection failures, restorations and internal errors.");
+        _pingDuration = _meter.CreateHistogram<double>("bookstore.redis.ping.duration", "s", "Round trip of the health-check PING.");
+        _meter.CreateObservableGauge("bookstore.redis.connection.state", ObserveConnectionState, "1", "1 when the endpoint is connected, else 0.");
+
+        Database = connection.GetDatabase(_options.Database ?? -1);
+        ReadFlags = _options.PreferReplica ? CommandFlags.PreferReplica : CommandFlags.None;
+
+        connection.ConnectionFailed += OnConnectionFailed;
+        connection.ConnectionRestored += OnConnectionRestored;
+        connection.InternalError += OnInternalError;
+        _health = _health with { IsConnected = connection.IsConnected };
+    }
+
+    public IConnectionMultiplexer Connection => _connection;
+
+    /// <summary>The configured database (<see cref="RedisOptions.Database"/>).</summary>
+    public IDatabase Database { get; }
+
+    /// <summary>Flags for read commands: <see cref="CommandFlags.PreferReplica"/> when configured.</summary>
+    public CommandFlags ReadFlags { get; }
+
+    public TimeSpan OperationTimeout => _options.OperationTimeout;
+
+    public RedisConnectionHealth Health
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _health with { IsConnected = _connection.IsConnected && _health.ConsecutiveFailures == 0 };
+            }
+        }
+    }
+
+    /// <summary>PINGs the server now and records the outcome; never throws for a Redis failure.</summary>
+    public async Task<RedisConnectionHealth> CheckAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var roundTrip = await Database.PingAsync().WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            _pingDuration.Record(roundTrip.TotalSeconds);
+            lock (_gate)
+            {
+                _health = _health with
+                {
+                    LastCheck = _time.GetUtcNow(),
+                    LastRoundTrip = roundTrip,
+                    LastError = null,
+                    ConsecutiveFailures = 0,
+                };
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            lock (_gate)
+            {
+                _health = _health with
+                {
+                    LastCheck = _time.GetUtcNow(),
+                    LastRoundTrip = null,
+                    LastError = ex.GetType().Name + ": " + ex.Message,
+                    ConsecutiveFailures = _health.ConsecutiveFailures + 1,
+                };
+            }
+
+            LogHealthCheckFailed(Stopwatch.GetElapsedTime(started).TotalMilliseconds, ex);
+        }
+
+        return Health;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.HealthCheckInterval, _time);
+        do
+        {
+            await CheckAsync(stoppingToken).ConfigureAwait(false);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    public override void Dispose()
+    {
+        _connection.ConnectionFailed -= OnConnectionFailed;
+        _connection.ConnectionRestored -= OnConnectionRestored;
+        _connection.InternalError -= OnInternalError;
+        _meter.Dispose();
+        base.Dispose();
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        lock (_gate)
+        {
+            _disconnectedAt ??= Stopwatch.GetTimestamp();
+            _health = _health with { ConnectionFailures = _health.ConnectionFailures + 1, LastError = $"{e.FailureType}: {e.Exception?.Message}" };
+        }
+
+        _events.Add(1, new KeyValuePair<string, object?>("event", "failed"), new KeyValuePair<string, object?>("connection.type", e.ConnectionType.ToString()));
+        LogConnectionFailed(e.EndPoint?.ToString(), e.ConnectionType, e.FailureType, e.Exception);
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        TimeSpan? downtime = null;
+        lock (_gate)
+        {
+            if (_disconnectedAt is { } since && _connection.IsConnected)
+            {
+                downtime = Stopwatch.GetElapsedTime(since);
+                _disconnectedAt = null;
+            }
+
+            _health = _health with
+            {
+                ConnectionRestorations = _health.ConnectionRestorations + 1,
+                LastReconnectDuration = downtime ?? _health.LastReconnectDuration,
+            };
+        }
+
+        _events.Add(1, new KeyValuePair<string, object?>("event", "restored"), new KeyValuePair<string, object?>("connection.type", e.ConnectionType.ToString()));
+        LogConnectionRestored(e.EndPoint?.ToString(), e.ConnectionType, downtime?.TotalMilliseconds);
+    }
+
+    private void OnInternalError(object? sender, InternalErrorEventArgs e)
+    {
+        lock (_gate)
+        {
+            _health = _health with { InternalErrors = _health.InternalErrors + 1 };
+        }
+
+        _events.Add(1, new KeyValuePair<string, object?>("event", "internal_error"));
+        LogInternalError(e.EndPoint?.ToString(), e.Origin, e.Exception);
+    }
+
+    private IEnumerable<Measurement<int>> ObserveConnectionState()
+    {
+        foreach (var endpoint in _connection.GetEndPoints())
+        {
+            yield return new Measurement<int>(
+                _connection.GetServer(endpoint).IsConnected ? 1 : 0,
+                new KeyValuePair<string, object?>("endpoint", endpoint.ToString()));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis connection to {Endpoint} ({ConnectionType}) failed: {FailureType}")]
+    private partial void LogConnectionFailed(string? endpoint, ConnectionType connectionType, ConnectionFailureType failureType, Exception? exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis connection to {Endpoint} ({ConnectionType}) restored after {DowntimeMs} ms")]
+    private partial void LogConnectionRestored(string? endpoint, ConnectionType connectionType, double? downtimeMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "StackExchange.Redis internal error on {Endpoint} in {Origin}")]
+    private partial void LogInternalError(string? endpoint, string? origin, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis health check failed after {ElapsedMs} ms")]
+    private partial void LogHealthCheckFailed(double elapsedMs, Exception exception);
+}

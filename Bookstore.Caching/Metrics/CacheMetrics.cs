@@ -1,0 +1,242 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Bookstore.Caching.Metrics;
+
+/// <summary>Values of the <c>cache.outcome</c> attribute.</summary>
+public enum CacheOutcome
+{
+    Hit,
+    Miss,
+    Stale,
+    Error,
+}
+
+/// <summary>Values of the <c>cache.level</c> attribute.</summary>
+public enum CacheLevel
+{
+    L1,
+    L2,
+}
+
+/// <summary>
+/// The <c>Bookstore.Cache</c> meter (instrument names and attributes are the telemetry contract of DESIGN.md)
+/// plus an in-process snapshot of the same figures for the HTTP monitoring endpoints.
+/// </summary>
+public sealed class CacheMetrics : IDisposable
+{
+    public const string MeterName = "Bookstore.Cache";
+
+    /// <summary>Distinct <c>cache.type</c> values kept apart; further ones are counted as "other" so cardinality stays bounded.</summary>
+    internal const int MaxCacheTypes = 64;
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _errors;
+    private readonly Histogram<long> _payloadSize;
+    private readonly Counter<long> _warmerItems;
+    private readonly ConcurrentDictionary<string, CacheTypeCounters> _types = new(StringComparer.Ordinal);
+
+    private long _operations;
+    private long _operationErrors;
+    private long _durationTicks;
+
+    public CacheMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(MeterName);
+        _requests = _meter.CreateCounter<long>("bookstore.cache.requests", "{request}", "Cache lookups by type, level and outcome.");
+        _duration = _meter.CreateHistogram<double>("bookstore.cache.operation.duration", "s", "Duration of cache and Redis operations.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+        _errors = _meter.CreateCounter<long>("bookstore.cache.errors", "{error}", "Failed cache operations by operation and error type.");
+        _payloadSize = _meter.CreateHistogram<long>("bookstore.cache.payload.size", "By", "Size of values written to Redis.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304] });
+        _warmerItems = _meter.CreateCounter<long>("bookstore.warmer.items", "{item}", "Items the cache warmer wrote, by type and result.");
+        _meter.CreateObservableGauge("bookstore.cache.hit_ratio", ObserveHitRatios, "1", "Hits / (hits + misses + stale) since start, by cache type.");
+    }
+
+    /// <summary>Counts one lookup with its outcome.</summary>
+    public void RecordRequest(string cacheType, CacheLevel level, CacheOutcome outcome)
+    {
+        var counters = For(cacheType);
+        counters.Record(outcome);
+        _requests.Add(1, new TagList
+        {
+            { "cache.type", counters.Name },
+            { "cache.level", level == CacheLevel.L1 ? "l1" : "l2" },
+            { "cache.outcome", OutcomeName(outcome) },
+        });
+    }
+
+    /// <summary>Times one operation; <paramref name="failed"/> operations count towards the error rate.</summary>
+    public void RecordOperation(string operation, string cacheType, TimeSpan elapsed, bool failed = false)
+    {
+        Interlocked.Increment(ref _operations);
+        Interlocked.Add(ref _durationTicks, elapsed.Ticks);
+        if (failed)
+        {
+            Interlocked.Increment(ref _operationErrors);
+        }
+
+        _duration.Record(elapsed.TotalSeconds, new TagList
+        {
+            { "cache.operation", operation },
+            { "cache.type", For(cacheType).Name },
+        });
+    }
+
+    public void RecordError(string operation, string errorType, string? cacheType = null)
+    {
+        if (cacheType is not null)
+        {
+            For(cacheType).RecordError();
+        }
+
+        _errors.Add(1, new TagList
+        {
+            { "cache.operation", operation },
+            { "error.type", errorType },
+        });
+    }
+
+    /// <summary>Records the size of a value written; <paramref name="uncompressedBytes"/> feeds "bytes saved by compression".</summary>
+    public void RecordPayload(string cacheType, long bytes, bool compressed, long uncompressedBytes)
+    {
+        For(cacheType).RecordPayload(bytes, uncompressedBytes);
+        _payloadSize.Record(bytes, new TagList
+        {
+            { "cache.type", For(cacheType).Name },
+            { "compressed", compressed ? "true" : "false" },
+        });
+    }
+
+    public void RecordWarmed(string cacheType, string result, long count = 1) =>
+        _warmerItems.Add(count, new TagList { { "cache.type", For(cacheType).Name }, { "result", result } });
+
+    public CacheMetricsSnapshot Snapshot()
+    {
+        long hits = 0, misses = 0, stale = 0;
+        var types = new List<CacheTypeSnapshot>(_types.Count);
+        foreach (var counters in _types.Values)
+        {
+            var type = counters.Snapshot();
+            hits += type.Hits;
+            misses += type.Misses;
+            stale += type.Stale;
+            types.Add(type);
+        }
+
+        types.Sort((a, b) => string.CompareOrdinal(a.CacheType, b.CacheType));
+        var operations = Interlocked.Read(ref _operations);
+        var errors = Interlocked.Read(ref _operationErrors);
+        var lookups = hits + misses + stale;
+        return new CacheMetricsSnapshot(
+            HitRate: lookups == 0 ? 0 : (double)hits / lookups,
+            ErrorRate: operations == 0 ? 0 : (double)errors / operations,
+            TotalOperations: operations,
+            FailedOperations: errors,
+            AverageResponseTime: operations == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(Interlocked.Read(ref _durationTicks) / operations),
+            Types: types);
+    }
+
+    public void Dispose() => _meter.Dispose();
+
+    internal static string OutcomeName(CacheOutcome outcome) => outcome switch
+    {
+        CacheOutcome.Hit => "hit",
+        CacheOutcome.Miss => "miss",
+        CacheOutcome.Stale => "stale",
+        _ => "error",
+    };
+
+    private CacheTypeCounters For(string cacheType)
+    {
+        if (_types.TryGetValue(cacheType, out var counters))
+        {
+            return counters;
+        }
+
+        return _types.Count >= MaxCacheTypes
+            ? _types.GetOrAdd("other", static name => new CacheTypeCounters(name))
+            : _types.GetOrAdd(cacheType, static name => new CacheTypeCounters(name));
+    }
+
+    private IEnumerable<Measurement<double>> ObserveHitRatios()
+    {
+        foreach (var counters in _types.Values)
+        {
+            var snapshot = counters.Snapshot();
+            var lookups = snapshot.Hits + snapshot.Misses + snapshot.Stale;
+            if (lookups > 0)
+            {
+                yield return new Measurement<double>((double)snapshot.Hits / lookups, new KeyValuePair<string, object?>("cache.type", counters.Name));
+            }
+        }
+    }
+
+    private sealed class CacheTypeCounters(string name)
+    {
+        private long _hits;
+        private long _misses;
+        private long _stale;
+        private long _errors;
+        private long _payloads;
+        private long _payloadBytes;
+        private long _uncompressedBytes;
+
+        public string Name { get; } = name;
+
+        public void Record(CacheOutcome outcome)
+        {
+            switch (outcome)
+            {
+                case CacheOutcome.Hit: Interlocked.Increment(ref _hits); break;
+                case CacheOutcome.Miss: Interlocked.Increment(ref _misses); break;
+                case CacheOutcome.Stale: Interlocked.Increment(ref _stale); break;
+                default: Interlocked.Increment(ref _errors); break;
+            }
+        }
+
+        public void RecordError() => Interlocked.Increment(ref _errors);
+
+        public void RecordPayload(long bytes, long uncompressedBytes)
+        {
+            Interlocked.Increment(ref _payloads);
+            Interlocked.Add(ref _payloadBytes, bytes);
+            Interlocked.Add(ref _uncompressedBytes, uncompressedBytes);
+        }
+
+        public CacheTypeSnapshot Snapshot()
+        {
+            var payloadBytes = Interlocked.Read(ref _payloadBytes);
+            return new CacheTypeSnapshot(
+                Name,
+                Interlocked.Read(ref _hits),
+                Interlocked.Read(ref _misses),
+                Interlocked.Read(ref _stale),
+                Interlocked.Read(ref _errors),
+                Interlocked.Read(ref _payloads),
+                payloadBytes,
+                Math.Max(0, Interlocked.Read(ref _uncompressedBytes) - payloadBytes));
+        }
+    }
+}
+
+public sealed record CacheMetricsSnapshot(
+    double HitRate,
+    double ErrorRate,
+    long TotalOperations,
+    long FailedOperations,
+    TimeSpan AverageResponseTime,
+    IReadOnlyList<CacheTypeSnapshot> Types);
+
+public sealed record CacheTypeSnapshot(
+    string CacheType,
+    long Hits,
+    long Misses,
+    long Stale,
+    long Errors,
+    long PayloadsWritten,
+    long PayloadBytesWritten,
+    long BytesSavedByCompression);

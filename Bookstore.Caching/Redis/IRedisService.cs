@@ -1,0 +1,44 @@
+namespace Bookstore.Caching.Redis;
+
+/// <summary>
+/// Direct Redis operations for values that do not need the typed cache: counters, flags, TTL checks.
+/// Keys are namespaced under <c>bookstore:</c> (keys already built by <c>CacheKeyBuilder</c> are used as they are).
+/// No method throws because Redis failed or timed out; each says below what it returns instead.
+/// Every call is timed and counted in <see cref="Metrics.CacheMetrics"/>; failures also count as errors.
+/// Cancellation is honoured: a cancelled call throws <see cref="OperationCanceledException"/>.
+/// </summary>
+public interface IRedisService
+{
+    /// <summary>Reads a value. Failure or an undecodable value: a miss (an undecodable value is also deleted).</summary>
+    Task<CacheLookup<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes a value with an optional time to live. Failure: false.</summary>
+    Task<bool> SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a key. True when it existed; false when it did not or Redis failed (the failure is counted).</summary>
+    Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether a key exists. Failure: false.</summary>
+    Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds to an integer counter (creating it at 0). Failure: a result with <c>Succeeded = false</c>, never a silent 0.</summary>
+    Task<CounterResult> IncrementAsync(string key, long by = 1, CancellationToken cancellationToken = default);
+
+    /// <summary>Subtracts from an integer counter. Failure: a result with <c>Succeeded = false</c>.</summary>
+    Task<CounterResult> DecrementAsync(string key, long by = 1, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets (or with null removes) a key's time to live. False when the key does not exist or Redis failed.</summary>
+    Task<bool> ExpireAsync(string key, TimeSpan? timeToLive, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A key's remaining time to live: found with a null value for a key without expiry; not found for a missing key
+    /// or when Redis failed.
+    /// </summary>
+    Task<CacheLookup<TimeSpan?>> TimeToLiveAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads many keys in one round trip (MGET). Failure: every entry a miss.</summary>
+    Task<IReadOnlyList<CacheLookup<T>>> GetManyAsync<T>(IReadOnlyList<string> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes many values in one pipelined round trip. Failure: false (some entries may have been written).</summary>
+    Task<bool> SetManyAsync<T>(IReadOnlyCollection<KeyValuePair<string, T>> entries, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Bookstore.Tests.Support;
+
+/// <summary>A generic host wired exactly as a Bookstore service wires Redis (<c>AddBookstoreRedis</c>), against a test server.</summary>
+internal static class CachingHost
+{
+    public static async Task<IHost> StartAsync(RedisServer server, params KeyValuePair<string, string?>[] settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ApplicationName = "Bookstore.Tests",
+            EnvironmentName = Environments.Development,
+            DisableDefaults = true,
+        });
+        builder.Configuration.AddInMemoryCollection(
+        [
+            new("ConnectionStrings:cache", server.ConnectionString),
+            new("Bookstore:Redis:OperationTimeoutMs", "1000"),
+            new("Bookstore:Redis:ConnectTimeoutMs", "2000"),
+            new("Bookstore:Redis:HealthCheckIntervalSeconds", "1"),
+            new("Bookstore:Redis:ReconnectBaseDelayMs", "100"),
+            new("Bookstore:Redis:ReconnectMaxDelayMs", "1000"),
+            .. settings,
+        ]);
+        builder.AddBookstoreRedis();
+        var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        return host;
+    }
+
+    public static T Get<T>(this IHost host)
+        where T : notnull => host.Services.GetRequiredService<T>();
+}

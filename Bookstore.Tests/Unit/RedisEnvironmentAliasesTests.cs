@@ -1,0 +1,82 @@
+using Bookstore.Caching.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace Bookstore.Tests.Unit;
+
+[Trait("Category", "Unit")]
+public sealed class RedisEnvironmentAliasesTests
+{
+    [Theory]
+    [InlineData("REDIS_HOST", "redis.internal", "Bookstore:Redis:Host", "redis.internal")]
+    [InlineData("REDIS_PORT", "6380", "Bookstore:Redis:Port", "6380")]
+    [InlineData("REDIS_DB", "3", "Bookstore:Redis:Database", "3")]
+    [InlineData("REDIS_PASSWORD", "pa55", "Bookstore:Redis:Password", "pa55")]
+    [InlineData("REDIS_MAXMEMORY", "512MB", "Bookstore:Redis:MaxMemory", "512mb")]
+    [InlineData("REDIS_MAX_CONNECTIONS", "200", "Bookstore:Redis:MaxConnections", "200")]
+    [InlineData("REDIS_CONNECTION_TIMEOUT", "3000", "Bookstore:Redis:ConnectTimeoutMs", "3000")]
+    [InlineData("REDIS_SOCKET_TIMEOUT", "750", "Bookstore:Redis:OperationTimeoutMs", "750")]
+    [InlineData("REDIS_HEALTH_CHECK_INTERVAL", "15", "Bookstore:Redis:HealthCheckIntervalSeconds", "15")]
+    [InlineData("REDIS_ENABLE_COMPRESSION", "false", "Bookstore:Cache:EnableCompression", "false")]
+    [InlineData("REDIS_ENABLE_SERIALIZATION", "1", "Bookstore:Cache:EnableSerialization", "true")]
+    [InlineData("REDIS_COMPRESSION_THRESHOLD", "2048", "Bookstore:Cache:CompressionThresholdBytes", "2048")]
+    [InlineData("REDIS_CACHE_STRATEGY", "lfu", "Bookstore:Redis:EvictionPolicy", "volatile-lfu")]
+    [InlineData("REDIS_DEFAULT_TTL", "3600", "Bookstore:Cache:DefaultTtlSeconds", "3600")]
+    [InlineData("REDIS_ENABLE_MONITORING", "no", "Bookstore:Redis:EnableMonitoring", "false")]
+    [InlineData("REDIS_ENABLE_METRICS", "true", "Bookstore:Cache:EnableMetrics", "true")]
+    [InlineData("REDIS_LOG_LEVEL", "warn", "Logging:LogLevel:Bookstore.Caching", "Warning")]
+    public void AliasReachesItsSetting(string variable, string value, string setting, string expected)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddRedisEnvironmentAliases(name => name == variable ? value : null)
+            .Build();
+
+        Assert.Equal(expected, configuration[setting]);
+    }
+
+    [Fact]
+    public void EveryAliasIsTestedAndMapsToOneDistinctSetting()
+    {
+        Assert.Equal(17, RedisEnvironmentAliases.All.Count);
+        Assert.Equal(RedisEnvironmentAliases.All.Count, RedisEnvironmentAliases.All.Select(a => a.Setting).Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        Assert.All(RedisEnvironmentAliases.All, a => Assert.StartsWith("REDIS_", a.Variable, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void RedisOptionsBindFromTheAliases()
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["REDIS_PORT"] = "6390",
+            ["REDIS_SOCKET_TIMEOUT"] = "1500",
+            ["REDIS_HEALTH_CHECK_INTERVAL"] = "7",
+            ["REDIS_CACHE_STRATEGY"] = "allkeys-lru",
+        };
+        var options = new ConfigurationBuilder()
+            .AddRedisEnvironmentAliases(name => variables.GetValueOrDefault(name))
+            .Build()
+            .GetSection(RedisOptions.SectionName).Get<RedisOptions>()!;
+
+        Assert.Equal(6390, options.Port);
+        Assert.Equal(1500, options.OperationTimeoutMs);
+        Assert.Equal(7, options.HealthCheckIntervalSeconds);
+        Assert.Equal("allkeys-lru", options.EvictionPolicy);
+    }
+
+    [Theory]
+    [InlineData("REDIS_PORT", "abc")]
+    [InlineData("REDIS_PORT", "70000")]
+    [InlineData("REDIS_DB", "16")]
+    [InlineData("REDIS_ENABLE_COMPRESSION", "maybe")]
+    [InlineData("REDIS_MAXMEMORY", "lots")]
+    [InlineData("REDIS_CACHE_STRATEGY", "fifo")]
+    [InlineData("REDIS_SOCKET_TIMEOUT", "-5")]
+    [InlineData("REDIS_LOG_LEVEL", "chatty")]
+    [InlineData("REDIS_HOST", "a,b")]
+    public void BadValueFailsNamingTheVariable(string variable, string value)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new ConfigurationBuilder().AddRedisEnvironmentAliases(name => name == variable ? value : null));
+
+        Assert.StartsWith($"{variable}=", error.Message, StringComparison.Ordinal);
+    }
+}
