@@ -1,0 +1,32 @@
+using Bookstore.Caching.Redis;
+
+namespace Bookstore.Caching.Typed;
+
+/// <summary>
+/// Typed caching by <see cref="CacheType"/> and id: memory (L1) in front of Redis (L2), with stampede protection,
+/// fail-safe and tags, each type's policy from <see cref="CachePolicyTable"/>. The C# reading of the seed's
+/// <c>cache_service.set(CacheType.BOOKS, book_data, book_id)</c> is <c>SetAsync(CacheType.Books, book, bookId)</c>.
+/// Ids are application identifiers (numbers, or canonical strings built by the caller), never raw request text.
+/// </summary>
+public interface ICacheService
+{
+    ValueTask<CacheLookup<T>> GetAsync<T>(CacheType type, string id, CancellationToken cancellationToken = default);
+
+    ValueTask SetAsync<T>(CacheType type, T value, string id, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The cached value, or the factory's (called once for concurrent misses on the same key). When the factory fails
+    /// after expiry, the last value is served within the type's fail-safe window and counted as <c>stale</c>.
+    /// </summary>
+    ValueTask<T> GetOrSetAsync<T>(
+        CacheType type,
+        string id,
+        Func<CancellationToken, Task<T>> factory,
+        IEnumerable<string>? tags = null,
+        CancellationToken cancellationToken = default);
+
+    ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes everything tagged with <paramref name="tag"/>, in every level and every replica.</summary>
+    ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default);
+}
