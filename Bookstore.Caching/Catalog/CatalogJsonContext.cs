@@ -1,10 +1,11 @@
+using Bookstore.Caching.Configuration;
 using System.Text.Json.Serialization;
 
 namespace Bookstore.Caching.Catalog;
 
 /// <summary>
 /// Source-generated JSON metadata for the cached catalog types, registered by default in
-/// <see cref="Serialization.CacheSerializerOptions.JsonTypeInfoResolvers"/>. None of these types is
+/// <see cref="Serialization.CacheOptions.JsonTypeInfoResolvers"/>. None of these types is
 /// polymorphic, so no type name is ever written to or honoured from a payload.
 /// </summary>
 [JsonSourceGenerationOptions(

@@ -3,11 +3,19 @@ using Bookstore.Caching.Configuration;
 using Bookstore.Caching.Connection;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Redis;
+using Bookstore.Caching.Keys;
 using Bookstore.Caching.Serialization;
+using Bookstore.Caching.Typed;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using ZiggyCreatures.Caching.Fusion;
+using ZiggyCreatures.Caching.Fusion.Backplane.StackExchangeRedis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -26,7 +34,7 @@ public static class BookstoreCachingExtensions
         ValidateNow(redisOptions, RedisOptions.SectionName);
 
         builder.Services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<CacheSerializerOptions>().BindConfiguration(CacheSerializerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         builder.AddRedisClient(
             connectionName,
@@ -48,6 +56,65 @@ public static class BookstoreCachingExtensions
         builder.Services.AddHealthChecks().AddCheck<RedisConnectionHealthCheck>(
             RedisConnectionHealthCheck.Name, HealthStatus.Degraded, ["ready", "redis"]);
 
+        return builder;
+    }
+
+    /// <summary>The channel prefix of the FusionCache backplane (the ACL grants the app user this channel pattern).</summary>
+    public const string BackplaneChannelPrefix = "bookstore:backplane";
+
+    /// <summary>Entries the L1 memory cache holds per process before it compacts (each entry counts 1).</summary>
+    public const int L1MaxEntries = 50_000;
+
+    /// <summary>
+    /// <see cref="AddBookstoreRedis"/> plus the typed cache: FusionCache with an L1 memory cache, L2 Redis and the
+    /// Redis backplane, all on the process's one multiplexer, <see cref="CacheSerializer"/> as its serializer,
+    /// and <see cref="ICacheService"/> with the policy table from <c>Bookstore:Cache:Policies</c>.
+    /// </summary>
+    public static IHostApplicationBuilder AddBookstoreCache(this IHostApplicationBuilder builder, string connectionName = "cache")
+    {
+        builder.AddBookstoreRedis(connectionName);
+
+        var cacheOptions = builder.Configuration.GetSection(CacheOptions.SectionName).Get<CacheOptions>() ?? new CacheOptions();
+        var policies = new CachePolicyTable(cacheOptions.Policies);
+        builder.Services.AddSingleton(policies);
+        builder.Services.PostConfigure<CacheOptions>(o =>
+        {
+            if (!o.JsonTypeInfoResolvers.OfType<FusionCacheEntryJsonResolver>().Any())
+            {
+                o.JsonTypeInfoResolvers.Add(PrimitiveJsonContext.Default);
+                o.JsonTypeInfoResolvers.Add(new FusionCacheEntryJsonResolver());
+            }
+        });
+
+        builder.Services.AddFusionCache()
+            .WithOptions(options =>
+            {
+                options.CacheKeyPrefix = CacheKeyBuilder.VersionedPrefix;
+
+                // Keys in Redis are exactly our keys (bookstore:v1:...), so the ACL's key pattern covers them.
+                options.DistributedCacheKeyModifierMode = CacheKeyModifierMode.None;
+                options.BackplaneChannelPrefix = BackplaneChannelPrefix;
+                options.TagsDefaultEntryOptions.Size = 1;
+                options.DefaultEntryOptions.Size = 1;
+            })
+            .WithMemoryCache(_ => new MemoryCache(new MemoryCacheOptions { SizeLimit = L1MaxEntries }))
+            .WithSerializer(sp => new FusionCacheSerializerAdapter(sp.GetRequiredService<CacheSerializer>(), sp.GetRequiredService<CacheMetrics>()))
+            .WithDistributedCache(sp =>
+            {
+                var connection = sp.GetRequiredService<IConnectionMultiplexer>();
+                return new RedisCache(Microsoft.Extensions.Options.Options.Create(new RedisCacheOptions
+                {
+                    ConnectionMultiplexerFactory = () => Task.FromResult(connection),
+                }));
+            })
+            .WithBackplane(sp =>
+            {
+                var connection = sp.GetRequiredService<IConnectionMultiplexer>();
+                return new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => Task.FromResult(connection) });
+            });
+
+        builder.Services.TryAddSingleton<CacheService>();
+        builder.Services.TryAddSingleton<ICacheService>(sp => sp.GetRequiredService<CacheService>());
         return builder;
     }
 

@@ -13,7 +13,11 @@ public static class CacheKeyBuilder
     /// <summary>Bumped when a cached shape changes incompatibly; old entries are then simply not read.</summary>
     public const int SchemaVersion = 1;
 
-    private static readonly string VersionedPrefix = string.Create(CultureInfo.InvariantCulture, $"{Prefix}v{SchemaVersion}:");
+    /// <summary>Longest id accepted in a key; function-cache ids hash longer argument lists below it.</summary>
+    public const int MaxIdLength = 200;
+
+    /// <summary><c>bookstore:v{schema}:</c>, the prefix FusionCache puts before every typed cache key.</summary>
+    public static readonly string VersionedPrefix = string.Create(CultureInfo.InvariantCulture, $"{Prefix}v{SchemaVersion}:");
 
     public static string For(string segment, long id)
     {
@@ -33,6 +37,31 @@ public static class CacheKeyBuilder
         ValidateSegment(segment);
         ValidateSegment(name);
         return string.Create(CultureInfo.InvariantCulture, $"{VersionedPrefix}{segment}:{name}");
+    }
+
+    /// <summary>
+    /// The key without <see cref="VersionedPrefix"/>: <c>{segment}:{id}</c>. The id is an application identifier
+    /// (digits, or a canonical form of lower-case letters, digits and <c>. _ - :</c>), never raw request text.
+    /// </summary>
+    public static string Relative(string segment, string id)
+    {
+        ValidateSegment(segment);
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        if (id.Length > MaxIdLength)
+        {
+            throw new ArgumentException($"Cache id is {id.Length} characters; at most {MaxIdLength} are allowed.", nameof(id));
+        }
+
+        foreach (var c in id)
+        {
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_' or '.' or ':'))
+            {
+                throw new ArgumentException(
+                    $"Cache id '{id}' may only contain lower-case ASCII letters, digits, '-', '_', '.' and ':'.", nameof(id));
+            }
+        }
+
+        return string.Concat(segment, ":", id);
     }
 
     private static void ValidateSegment(string segment)

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Bookstore.Caching.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Bookstore.Caching.Metrics;
 
@@ -39,12 +41,14 @@ public sealed class CacheMetrics : IDisposable
     private readonly Counter<long> _warmerItems;
     private readonly ConcurrentDictionary<string, CacheTypeCounters> _types = new(StringComparer.Ordinal);
 
+    private readonly bool _enabled;
     private long _operations;
     private long _operationErrors;
     private long _durationTicks;
 
-    public CacheMetrics(IMeterFactory meterFactory)
+    public CacheMetrics(IMeterFactory meterFactory, IOptions<CacheOptions>? options = null)
     {
+        _enabled = options?.Value.EnableMetrics ?? true;
         _meter = meterFactory.Create(MeterName);
         _requests = _meter.CreateCounter<long>("bookstore.cache.requests", "{request}", "Cache lookups by type, level and outcome.");
         _duration = _meter.CreateHistogram<double>("bookstore.cache.operation.duration", "s", "Duration of cache and Redis operations.",
@@ -61,6 +65,11 @@ public sealed class CacheMetrics : IDisposable
     {
         var counters = For(cacheType);
         counters.Record(outcome);
+        if (!_enabled)
+        {
+            return;
+        }
+
         _requests.Add(1, new TagList
         {
             { "cache.type", counters.Name },
@@ -79,6 +88,11 @@ public sealed class CacheMetrics : IDisposable
             Interlocked.Increment(ref _operationErrors);
         }
 
+        if (!_enabled)
+        {
+            return;
+        }
+
         _duration.Record(elapsed.TotalSeconds, new TagList
         {
             { "cache.operation", operation },
@@ -93,6 +107,11 @@ public sealed class CacheMetrics : IDisposable
             For(cacheType).RecordError();
         }
 
+        if (!_enabled)
+        {
+            return;
+        }
+
         _errors.Add(1, new TagList
         {
             { "cache.operation", operation },
@@ -104,6 +123,11 @@ public sealed class CacheMetrics : IDisposable
     public void RecordPayload(string cacheType, long bytes, bool compressed, long uncompressedBytes)
     {
         For(cacheType).RecordPayload(bytes, uncompressedBytes);
+        if (!_enabled)
+        {
+            return;
+        }
+
         _payloadSize.Record(bytes, new TagList
         {
             { "cache.type", For(cacheType).Name },
@@ -111,8 +135,13 @@ public sealed class CacheMetrics : IDisposable
         });
     }
 
-    public void RecordWarmed(string cacheType, string result, long count = 1) =>
-        _warmerItems.Add(count, new TagList { { "cache.type", For(cacheType).Name }, { "result", result } });
+    public void RecordWarmed(string cacheType, string result, long count = 1)
+    {
+        if (_enabled)
+        {
+            _warmerItems.Add(count, new TagList { { "cache.type", For(cacheType).Name }, { "result", result } });
+        }
+    }
 
     public CacheMetricsSnapshot Snapshot()
     {

@@ -12,7 +12,10 @@ public interface IRedisService
     /// <summary>Reads a value. Failure or an undecodable value: a miss (an undecodable value is also deleted).</summary>
     Task<CacheLookup<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes a value with an optional time to live. Failure: false.</summary>
+    /// <summary>
+    /// Writes a value. <paramref name="timeToLive"/>: null for the configured default (<c>REDIS_DEFAULT_TTL</c>),
+    /// <see cref="RedisService.NoExpiry"/> for none. Failure: false.
+    /// </summary>
     Task<bool> SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a key. True when it existed; false when it did not or Redis failed (the failure is counted).</summary>
@@ -39,6 +42,6 @@ public interface IRedisService
     /// <summary>Reads many keys in one round trip (MGET). Failure: every entry a miss.</summary>
     Task<IReadOnlyList<CacheLookup<T>>> GetManyAsync<T>(IReadOnlyList<string> keys, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes many values in one pipelined round trip. Failure: false (some entries may have been written).</summary>
+    /// <summary>Writes many values in one pipelined round trip, TTL as in <see cref="SetAsync{T}"/>. Failure: false (some entries may have been written).</summary>
     Task<bool> SetManyAsync<T>(IReadOnlyCollection<KeyValuePair<string, T>> entries, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
 }

@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using Bookstore.Caching.Configuration;
 using Bookstore.Caching.Connection;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Serialization;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Bookstore.Caching.Redis;
@@ -18,10 +20,16 @@ public sealed partial class RedisService(
     RedisConnectionManager connection,
     CacheSerializer serializer,
     CacheMetrics metrics,
+    IOptions<CacheOptions> options,
     ILogger<RedisService> logger) : IRedisService
 {
     /// <summary>Longest key accepted; longer keys are an application bug, refused before reaching Redis.</summary>
     public const int MaxKeyLength = 1024;
+
+    /// <summary>Pass as a time to live to store a value without expiry (a null TTL means the default TTL).</summary>
+    public static readonly TimeSpan NoExpiry = Timeout.InfiniteTimeSpan;
+
+    private readonly TimeSpan _defaultTtl = options.Value.DefaultTtl;
 
     private IDatabase Db => connection.Database;
 
@@ -53,14 +61,14 @@ public sealed partial class RedisService(
 
     public async Task<bool> SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
-        ValidateTimeToLive(timeToLive);
+        var expiry = ExpiryFor(timeToLive);
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
         var payload = Encode(cacheType, value);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var written = await Db.StringSetAsync(redisKey, payload, timeToLive, When.Always)
+            var written = await Db.StringSetAsync(redisKey, payload, expiry, When.Always)
                 .WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
             metrics.RecordOperation("set", cacheType, Stopwatch.GetElapsedTime(started));
             return written;
@@ -212,7 +220,7 @@ public sealed partial class RedisService(
         IReadOnlyCollection<KeyValuePair<string, T>> entries, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        ValidateTimeToLive(timeToLive);
+        var expiry = ExpiryFor(timeToLive);
         if (entries.Count == 0)
         {
             return true;
@@ -231,7 +239,7 @@ public sealed partial class RedisService(
         try
         {
             bool written;
-            if (timeToLive is null)
+            if (expiry is null)
             {
                 var pairs = encoded.Select(e => new KeyValuePair<RedisKey, RedisValue>(e.Key, e.Payload)).ToArray();
                 written = await Db.StringSetAsync(pairs).WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
@@ -243,7 +251,7 @@ public sealed partial class RedisService(
                 var pending = new Task<bool>[encoded.Count];
                 for (var i = 0; i < encoded.Count; i++)
                 {
-                    pending[i] = batch.StringSetAsync(encoded[i].Key, encoded[i].Payload, timeToLive, When.Always);
+                    pending[i] = batch.StringSetAsync(encoded[i].Key, encoded[i].Payload, expiry, When.Always);
                 }
 
                 batch.Execute();
@@ -366,11 +374,28 @@ public sealed partial class RedisService(
         _ => "redis",
     };
 
+    /// <summary>null: the configured default TTL; <see cref="NoExpiry"/>: none; otherwise the given positive TTL.</summary>
+    private TimeSpan? ExpiryFor(TimeSpan? timeToLive)
+    {
+        if (timeToLive is null)
+        {
+            return _defaultTtl;
+        }
+
+        if (timeToLive == NoExpiry)
+        {
+            return null;
+        }
+
+        ValidateTimeToLive(timeToLive);
+        return timeToLive;
+    }
+
     private static void ValidateTimeToLive(TimeSpan? timeToLive)
     {
         if (timeToLive is { } ttl && ttl <= TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeToLive), ttl, "A time to live must be positive; use null for no expiry.");
+            throw new ArgumentOutOfRangeException(nameof(timeToLive), ttl, "A time to live must be positive; use RedisService.NoExpiry for no expiry.");
         }
     }
 

@@ -1,3 +1,4 @@
+using Bookstore.Caching.Configuration;
 using System.Buffers.Binary;
 
 namespace Bookstore.Caching.Serialization;
@@ -10,7 +11,7 @@ namespace Bookstore.Caching.Serialization;
 ///  1     1    format version, 1. Another value means another header layout
 ///  2     1    serializer id: 1 = System.Text.Json (UTF-8 JSON); 2 = reserved for a binary format
 ///  3     1    codec id: 0 = none, 1 = gzip, 2 = brotli, 3 = zstd (<see cref="CompressionCodec"/>)
-///  4     2    schema version, unsigned 16-bit little-endian (<see cref="CacheSerializerOptions.SchemaVersion"/>)
+///  4     2    schema version, unsigned 16-bit little-endian (<see cref="CacheOptions.SchemaVersion"/>)
 ///  6     4    body length before compression, unsigned 32-bit little-endian
 /// 10     n    body, compressed with the codec unless it is 0
 /// </code>

@@ -1,3 +1,4 @@
+using Bookstore.Caching.Configuration;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
@@ -32,18 +33,18 @@ public sealed class CacheSerializer
     private readonly int _schemaVersion;
 
     public CacheSerializer()
-        : this(new CacheSerializerOptions())
+        : this(new CacheOptions())
     {
     }
 
-    public CacheSerializer(IOptions<CacheSerializerOptions> options)
+    public CacheSerializer(IOptions<CacheOptions> options)
         : this((options ?? throw new ArgumentNullException(nameof(options))).Value)
     {
     }
 
     /// <summary>Reads <paramref name="options"/> once; later changes to that instance have no effect.</summary>
     /// <exception cref="ValidationException">An option is out of its range.</exception>
-    public CacheSerializer(CacheSerializerOptions options)
+    public CacheSerializer(CacheOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         Validator.ValidateObject(options, new ValidationContext(options), validateAllProperties: true);
@@ -88,7 +89,7 @@ public sealed class CacheSerializer
         if (RawValue.IsRaw<T>())
         {
             var raw = RawValue.Write(value);
-            EnsureWithin(raw.Length, _maxPayloadBytes, nameof(CacheSerializerOptions.MaxPayloadBytes));
+            EnsureWithin(raw.Length, _maxPayloadBytes, nameof(CacheOptions.MaxPayloadBytes));
             info = new SerializedPayload(raw.Length, raw.Length, CompressionCodec.None, IsRaw: true);
             return raw;
         }
@@ -101,7 +102,7 @@ public sealed class CacheSerializer
         }
 
         var json = body.WrittenSpan;
-        EnsureWithin(json.Length, _maxUncompressedBytes, nameof(CacheSerializerOptions.MaxUncompressedBytes));
+        EnsureWithin(json.Length, _maxUncompressedBytes, nameof(CacheOptions.MaxUncompressedBytes));
 
         byte[]? compressed = null;
         try
@@ -116,7 +117,7 @@ public sealed class CacheSerializer
             }
 
             var length = CacheEnvelope.HeaderLength + stored.Length;
-            EnsureWithin(length, _maxPayloadBytes, nameof(CacheSerializerOptions.MaxPayloadBytes));
+            EnsureWithin(length, _maxPayloadBytes, nameof(CacheOptions.MaxPayloadBytes));
             var payload = new byte[length];
             CacheEnvelope.WriteHeader(payload, CacheEnvelope.SystemTextJsonSerializerId, codec, _schemaVersion, json.Length);
             stored.CopyTo(payload.AsSpan(CacheEnvelope.HeaderLength));
@@ -233,7 +234,7 @@ public sealed class CacheSerializer
         if (length > limit)
         {
             throw new InvalidOperationException(
-                $"The value encodes to {length} bytes, over {CacheSerializerOptions.SectionName}:{option} ({limit}); readers would reject it. Cache a smaller value or raise the limit.");
+                $"The value encodes to {length} bytes, over {CacheOptions.SectionName}:{option} ({limit}); readers would reject it. Cache a smaller value or raise the limit.");
         }
     }
 
@@ -249,6 +250,6 @@ public sealed class CacheSerializer
 
         throw new InvalidOperationException(
             $"No JSON metadata for {type.FullName} is registered with the cache serializer. Add [JsonSerializable(typeof({type.Name}))] " +
-            $"to a JsonSerializerContext and add that context's Default to {nameof(CacheSerializerOptions)}.{nameof(CacheSerializerOptions.JsonTypeInfoResolvers)}.");
+            $"to a JsonSerializerContext and add that context's Default to {nameof(CacheOptions)}.{nameof(CacheOptions.JsonTypeInfoResolvers)}.");
     }
 }

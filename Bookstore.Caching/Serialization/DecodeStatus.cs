@@ -12,7 +12,7 @@ public enum DecodeStatus
     /// <summary>Zero bytes for a type that has no empty form (a DTO or a number).</summary>
     Empty,
 
-    /// <summary>Over <see cref="CacheSerializerOptions.MaxPayloadBytes"/>, or declares a body over <see cref="CacheSerializerOptions.MaxUncompressedBytes"/>.</summary>
+    /// <summary>Over <see cref="CacheOptions.MaxPayloadBytes"/>, or declares a body over <see cref="CacheOptions.MaxUncompressedBytes"/>.</summary>
     TooLarge,
 
     /// <summary>Shorter than its header, or a body that ends before the length the header declares.</summary>
@@ -25,7 +25,7 @@ public enum DecodeStatus
 
     UnknownCodec,
 
-    /// <summary>Written for another <see cref="CacheSerializerOptions.SchemaVersion"/>.</summary>
+    /// <summary>Written for another <see cref="CacheOptions.SchemaVersion"/>.</summary>
     SchemaMismatch,
 
     /// <summary>A body that does not decompress to its declared length, or that does not deserialize to the requested type.</summary>

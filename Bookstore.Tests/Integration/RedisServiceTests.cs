@@ -81,7 +81,7 @@ public sealed class RedisServiceTests
 
         var books = Enumerable.Range(1, 50).Select(i => Dune with { Id = i, Title = $"Book {i}" }).ToList();
         Assert.True(await redis.SetManyAsync(books.Select(b => KeyValuePair.Create($"book:{b.Id}", b)).ToList(), TimeSpan.FromMinutes(10), Ct));
-        Assert.True(await redis.SetManyAsync([KeyValuePair.Create("book:persistent", Dune)], cancellationToken: Ct));
+        Assert.True(await redis.SetManyAsync([KeyValuePair.Create("book:persistent", Dune)], RedisService.NoExpiry, Ct));
 
         var keys = books.Select(b => $"book:{b.Id}").Append("book:missing").Append("book:persistent").ToList();
         var read = await redis.GetManyAsync<Book>(keys, Ct);

@@ -7,7 +7,14 @@ namespace Bookstore.Tests.Support;
 /// <summary>A generic host wired exactly as a Bookstore service wires Redis (<c>AddBookstoreRedis</c>), against a test server.</summary>
 internal static class CachingHost
 {
-    public static async Task<IHost> StartAsync(RedisServer server, params KeyValuePair<string, string?>[] settings)
+    public static Task<IHost> StartAsync(RedisServer server, params KeyValuePair<string, string?>[] settings) =>
+        StartAsync(server, withTypedCache: false, settings);
+
+    /// <summary>A host with the typed cache (<c>AddBookstoreCache</c>): FusionCache L1 + L2 + backplane on the server.</summary>
+    public static Task<IHost> StartWithCacheAsync(RedisServer server, params KeyValuePair<string, string?>[] settings) =>
+        StartAsync(server, withTypedCache: true, settings);
+
+    private static async Task<IHost> StartAsync(RedisServer server, bool withTypedCache, KeyValuePair<string, string?>[] settings)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -25,7 +32,15 @@ internal static class CachingHost
             new("Bookstore:Redis:ReconnectMaxDelayMs", "1000"),
             .. settings,
         ]);
-        builder.AddBookstoreRedis();
+        if (withTypedCache)
+        {
+            builder.AddBookstoreCache();
+        }
+        else
+        {
+            builder.AddBookstoreRedis();
+        }
+
         var host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
         return host;

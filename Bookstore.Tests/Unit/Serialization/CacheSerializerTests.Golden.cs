@@ -1,3 +1,4 @@
+using Bookstore.Caching.Configuration;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Serialization;
 
@@ -51,7 +52,7 @@ public sealed partial class CacheSerializerTests
 
         foreach (var readerCodec in Codecs)
         {
-            var reader = new CacheSerializer(new CacheSerializerOptions { CompressionCodec = readerCodec });
+            var reader = new CacheSerializer(new CacheOptions { CompressionCodec = readerCodec });
             Assert.Equal(DecodeStatus.Ok, reader.TryDeserialize<BookPage>(bytes, out var page));
             Assert.Equivalent(SampleCatalog.Page, page, strict: true);
         }

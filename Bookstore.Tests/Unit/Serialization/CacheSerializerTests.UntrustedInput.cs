@@ -1,3 +1,4 @@
+using Bookstore.Caching.Configuration;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
@@ -15,8 +16,8 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void APayloadOverMaxPayloadBytesIsTooLargeBeforeItIsRead()
     {
-        var serializer = new CacheSerializer(new CacheSerializerOptions { MaxPayloadBytes = 1024, EnableCompression = false });
-        var bytes = new CacheSerializer(new CacheSerializerOptions { EnableCompression = false }).Serialize(SampleCatalog.Page);
+        var serializer = new CacheSerializer(new CacheOptions { MaxPayloadBytes = 1024, EnableCompression = false });
+        var bytes = new CacheSerializer(new CacheOptions { EnableCompression = false }).Serialize(SampleCatalog.Page);
 
         Assert.True(bytes.Length > 1024);
         Assert.Equal(DecodeStatus.TooLarge, serializer.TryDeserialize<BookPage>(bytes, out var page));
@@ -27,7 +28,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void AHeaderDeclaringABodyOverMaxUncompressedBytesIsTooLarge()
     {
-        var serializer = new CacheSerializer(new CacheSerializerOptions { MaxUncompressedBytes = 1024 });
+        var serializer = new CacheSerializer(new CacheOptions { MaxUncompressedBytes = 1024 });
         var bytes = _serializer.Serialize(SampleCatalog.Page);
 
         Assert.Equal(DecodeStatus.TooLarge, serializer.TryDeserialize<BookPage>(bytes, out _));
@@ -40,7 +41,7 @@ public sealed partial class CacheSerializerTests
     [MemberData(nameof(CompressionCodecs))]
     public void ABombDeclaringItsRealSizeIsTooLargeWithoutBeingInflated(CompressionCodec codec)
     {
-        var serializer = new CacheSerializer(new CacheSerializerOptions { MaxUncompressedBytes = 1024 * 1024 });
+        var serializer = new CacheSerializer(new CacheOptions { MaxUncompressedBytes = 1024 * 1024 });
         var bomb = Envelope(codec, BombSize, Bomb(codec));
 
         var allocated = AllocatedBy(() => Assert.Equal(DecodeStatus.TooLarge, serializer.TryDeserialize<BookPage>(bomb, out _)));
@@ -155,7 +156,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void TheSerializerNeverWritesTypeMetadata()
     {
-        var json = Encoding.UTF8.GetString(new CacheSerializer(new CacheSerializerOptions { EnableCompression = false }).Serialize(SampleCatalog.Page));
+        var json = Encoding.UTF8.GetString(new CacheSerializer(new CacheOptions { EnableCompression = false }).Serialize(SampleCatalog.Page));
 
         Assert.DoesNotContain("$type", json, StringComparison.Ordinal);
         Assert.DoesNotContain("Bookstore", json, StringComparison.Ordinal);
@@ -211,7 +212,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void AnEntryWrittenForAnotherSchemaVersionIsASchemaMismatch()
     {
-        var bytes = new CacheSerializer(new CacheSerializerOptions { SchemaVersion = 2 }).Serialize(SampleCatalog.Book);
+        var bytes = new CacheSerializer(new CacheOptions { SchemaVersion = 2 }).Serialize(SampleCatalog.Book);
 
         Assert.Equal(DecodeStatus.SchemaMismatch, _serializer.TryDeserialize<Book>(bytes, out var book));
         Assert.Null(book);
@@ -302,7 +303,7 @@ public sealed partial class CacheSerializerTests
 
     private static byte[] Compressed(CompressionCodec codec)
     {
-        var bytes = new CacheSerializer(new CacheSerializerOptions { CompressionCodec = codec }).Serialize(SampleCatalog.Page, out var info);
+        var bytes = new CacheSerializer(new CacheOptions { CompressionCodec = codec }).Serialize(SampleCatalog.Page, out var info);
         Assert.Equal(codec, info.Codec);
         return bytes;
     }

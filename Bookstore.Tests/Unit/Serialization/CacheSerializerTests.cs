@@ -1,3 +1,4 @@
+using Bookstore.Caching.Configuration;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Serialization;
@@ -264,7 +265,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void BodiesUpToTheThresholdAreNotCompressed()
     {
-        var serializer = new CacheSerializer(new CacheSerializerOptions { CompressionThresholdBytes = 4096 });
+        var serializer = new CacheSerializer(new CacheOptions { CompressionThresholdBytes = 4096 });
 
         serializer.Serialize(SampleCatalog.Page, out var info);
 
@@ -277,7 +278,7 @@ public sealed partial class CacheSerializerTests
     [MemberData(nameof(CompressionCodecs))]
     public void RepetitiveBodiesAboveTheThresholdAreCompressedWithTheConfiguredCodec(CompressionCodec codec)
     {
-        var serializer = new CacheSerializer(new CacheSerializerOptions { CompressionCodec = codec });
+        var serializer = new CacheSerializer(new CacheOptions { CompressionCodec = codec });
 
         var bytes = serializer.Serialize(SampleCatalog.Page, out var info);
 
@@ -294,7 +295,7 @@ public sealed partial class CacheSerializerTests
     public void ABodyTheCodecCannotShrinkIsStoredUncompressed(CompressionCodec codec)
     {
         // Above a zero threshold, but a short body of unrelated tokens: the codec's framing outweighs any saving.
-        var serializer = new CacheSerializer(new CacheSerializerOptions { CompressionCodec = codec, CompressionThresholdBytes = 0 });
+        var serializer = new CacheSerializer(new CacheOptions { CompressionCodec = codec, CompressionThresholdBytes = 0 });
 
         var bytes = serializer.Serialize(new CartItem(918_273, 64, 5.37m), out var info);
 
@@ -319,7 +320,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void DisabledCompressionStoresLargeBodiesUncompressed()
     {
-        var serializer = new CacheSerializer(new CacheSerializerOptions { EnableCompression = false });
+        var serializer = new CacheSerializer(new CacheOptions { EnableCompression = false });
 
         serializer.Serialize(SampleCatalog.Page, out var info);
 
@@ -331,8 +332,8 @@ public sealed partial class CacheSerializerTests
     [MemberData(nameof(WriterAndReaderCodecs))]
     public void EntriesWrittenWithOneCodecDecodeUnderAnotherDefault(CompressionCodec writerCodec, CompressionCodec readerCodec)
     {
-        var writer = new CacheSerializer(new CacheSerializerOptions { CompressionCodec = writerCodec });
-        var reader = new CacheSerializer(new CacheSerializerOptions
+        var writer = new CacheSerializer(new CacheOptions { CompressionCodec = writerCodec });
+        var reader = new CacheSerializer(new CacheOptions
         {
             CompressionCodec = readerCodec,
             EnableCompression = readerCodec != CompressionCodec.None,
@@ -362,13 +363,13 @@ public sealed partial class CacheSerializerTests
 
         Assert.Contains(typeof(UnregisteredValue).FullName!, error.Message, StringComparison.Ordinal);
         Assert.Contains("[JsonSerializable(typeof(UnregisteredValue))]", error.Message, StringComparison.Ordinal);
-        Assert.Contains(nameof(CacheSerializerOptions.JsonTypeInfoResolvers), error.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(CacheOptions.JsonTypeInfoResolvers), error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void AnApplicationContextAddedToTheOptionsIsUsed()
     {
-        var options = new CacheSerializerOptions();
+        var options = new CacheOptions();
         options.JsonTypeInfoResolvers.Add(ApplicationJsonContext.Default);
         var serializer = new CacheSerializer(options);
 
@@ -382,7 +383,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void SerializingAValueOverTheCapsIsRefusedWithTheOptionToRaise()
     {
-        var serializer = new CacheSerializer(new CacheSerializerOptions { MaxUncompressedBytes = 100 });
+        var serializer = new CacheSerializer(new CacheOptions { MaxUncompressedBytes = 100 });
 
         var error = Assert.Throws<InvalidOperationException>(() => serializer.Serialize(SampleCatalog.Book));
 

@@ -3,10 +3,16 @@ using System.Text.Json.Serialization.Metadata;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Keys;
 
-namespace Bookstore.Caching.Serialization;
+using Bookstore.Caching.Serialization;
 
-/// <summary>How <see cref="CacheSerializer"/> encodes values; bound from the <c>Bookstore:Cache</c> section.</summary>
-public sealed class CacheSerializerOptions
+namespace Bookstore.Caching.Configuration;
+
+/// <summary>
+/// Section <c>Bookstore:Cache</c>: how <see cref="CacheSerializer"/> encodes values, the default TTL of
+/// <c>RedisService</c>, the metrics switch and per-type policy overrides. Aliases: <c>REDIS_ENABLE_COMPRESSION</c>,
+/// <c>REDIS_ENABLE_SERIALIZATION</c>, <c>REDIS_COMPRESSION_THRESHOLD</c>, <c>REDIS_DEFAULT_TTL</c>, <c>REDIS_ENABLE_METRICS</c>.
+/// </summary>
+public sealed class CacheOptions
 {
     public const string SectionName = "Bookstore:Cache";
 
@@ -45,4 +51,19 @@ public sealed class CacheSerializerOptions
     /// type that none of these knows fails at once instead of being serialized by reflection.
     /// </summary>
     public IList<IJsonTypeInfoResolver> JsonTypeInfoResolvers { get; } = [CatalogJsonContext.Default];
+
+    /// <summary>When false only raw strings, numbers, booleans and bytes may be cached; a typed value is refused at write.</summary>
+    public bool EnableSerialization { get; set; } = true;
+
+    /// <summary>The TTL of a <c>RedisService</c> write that gives none (<c>RedisService.NoExpiry</c> asks for no TTL).</summary>
+    [Range(1, 30 * 24 * 3600)]
+    public int DefaultTtlSeconds { get; set; } = 3600;
+
+    /// <summary>When false the <c>Bookstore.Cache</c> instruments record nothing; the in-process snapshot still counts.</summary>
+    public bool EnableMetrics { get; set; } = true;
+
+    /// <summary>Per-type overrides of the policy table, e.g. <c>Bookstore:Cache:Policies:Books:Duration = 01:00:00</c>.</summary>
+    public Dictionary<Typed.CacheType, Typed.CachePolicyOverride> Policies { get; } = [];
+
+    internal TimeSpan DefaultTtl => TimeSpan.FromSeconds(DefaultTtlSeconds);
 }

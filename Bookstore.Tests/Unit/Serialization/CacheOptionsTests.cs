@@ -1,3 +1,4 @@
+using Bookstore.Caching.Configuration;
 using System.ComponentModel.DataAnnotations;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Keys;
@@ -7,12 +8,12 @@ using Microsoft.Extensions.Configuration;
 namespace Bookstore.Tests.Unit.Serialization;
 
 [Trait("Category", "Unit")]
-public sealed class CacheSerializerOptionsTests
+public sealed class CacheOptionsTests
 {
     [Fact]
     public void DefaultsAreTheDocumentedOnes()
     {
-        var options = new CacheSerializerOptions();
+        var options = new CacheOptions();
 
         Assert.Equal(1024, options.CompressionThresholdBytes);
         Assert.True(options.EnableCompression);
@@ -38,7 +39,7 @@ public sealed class CacheSerializerOptionsTests
             })
             .Build();
 
-        var options = configuration.GetSection(CacheSerializerOptions.SectionName).Get<CacheSerializerOptions>();
+        var options = configuration.GetSection(CacheOptions.SectionName).Get<CacheOptions>();
 
         Assert.NotNull(options);
         Assert.Equal(2048, options.CompressionThresholdBytes);
@@ -51,15 +52,15 @@ public sealed class CacheSerializerOptionsTests
     }
 
     [Theory]
-    [InlineData(nameof(CacheSerializerOptions.CompressionThresholdBytes), -1)]
-    [InlineData(nameof(CacheSerializerOptions.MaxPayloadBytes), 9)]
-    [InlineData(nameof(CacheSerializerOptions.MaxUncompressedBytes), 0)]
-    [InlineData(nameof(CacheSerializerOptions.SchemaVersion), 65536)]
-    [InlineData(nameof(CacheSerializerOptions.CompressionCodec), 9)]
+    [InlineData(nameof(CacheOptions.CompressionThresholdBytes), -1)]
+    [InlineData(nameof(CacheOptions.MaxPayloadBytes), 9)]
+    [InlineData(nameof(CacheOptions.MaxUncompressedBytes), 0)]
+    [InlineData(nameof(CacheOptions.SchemaVersion), 65536)]
+    [InlineData(nameof(CacheOptions.CompressionCodec), 9)]
     public void AnOutOfRangeOptionIsRejectedNamingIt(string property, int value)
     {
-        var options = new CacheSerializerOptions();
-        var setter = typeof(CacheSerializerOptions).GetProperty(property)!;
+        var options = new CacheOptions();
+        var setter = typeof(CacheOptions).GetProperty(property)!;
         setter.SetValue(options, setter.PropertyType.IsEnum ? Enum.ToObject(setter.PropertyType, value) : value);
 
         var error = Assert.Throws<ValidationException>(() => new CacheSerializer(options));

@@ -1,0 +1,21 @@
+using System.Text.Json.Serialization;
+
+namespace Bookstore.Caching.Typed;
+
+/// <summary>
+/// Source-generated metadata for plain values inside FusionCache's L2 wrapper: cached strings and numbers, and the
+/// timestamps FusionCache itself stores for tags (<c>FusionCacheDistributedEntry&lt;long&gt;</c>).
+/// </summary>
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(double))]
+[JsonSerializable(typeof(decimal))]
+[JsonSerializable(typeof(Guid))]
+[JsonSerializable(typeof(DateTimeOffset))]
+[JsonSerializable(typeof(int[]))]
+[JsonSerializable(typeof(long[]))]
+[JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(IReadOnlyList<int>))]
+internal sealed partial class PrimitiveJsonContext : JsonSerializerContext;
