@@ -21,8 +21,18 @@ namespace Bookstore.Caching.Serialization;
 /// </remarks>
 public sealed class CacheSerializer
 {
+    // Same encoder as the serializer options above; validation is the serializer's job, not the writer's.
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    // One JSON writer and buffer per thread, reused: a serialization then allocates only the payload it returns.
+    [ThreadStatic]
+    private static (PooledBufferWriter Body, Utf8JsonWriter Writer)? t_jsonWriter;
+
     private readonly JsonSerializerOptions _json;
-    private readonly JsonWriterOptions _writerOptions;
     private readonly ConcurrentDictionary<Type, JsonTypeInfo> _typeInfos = new();
     private readonly bool _compress;
     private readonly CompressionCodec _codec;
@@ -67,13 +77,6 @@ public sealed class CacheSerializer
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
         _json.MakeReadOnly();
-        _writerOptions = new JsonWriterOptions
-        {
-            Encoder = _json.Encoder,
-            Indented = false,
-            MaxDepth = _json.MaxDepth,
-            SkipValidation = true,
-        };
     }
 
     public byte[] Serialize<T>(T value) => Serialize(value, out _);
@@ -94,41 +97,16 @@ public sealed class CacheSerializer
         }
 
         var typeInfo = GetTypeInfo<T>();
-        using var body = new PooledBufferWriter(initialCapacity: 512);
-        using (var writer = new Utf8JsonWriter(body, _writerOptions))
-        {
-            JsonSerializer.Serialize(writer, value, typeInfo);
-        }
-
-        var json = body.WrittenSpan;
-        EnsureWithin(json.Length, _maxUncompressedBytes, nameof(CacheSerializerOptions.MaxUncompressedBytes));
-
-        byte[]? compressed = null;
+        var (body, writer) = RentJsonWriter();
         try
         {
-            var codec = CompressionCodec.None;
-            var stored = json;
-            if (_compress && json.Length > _compressionThreshold &&
-                PayloadCompression.TryCompress(_codec, json, out compressed, out var compressedLength))
-            {
-                codec = _codec;
-                stored = compressed.AsSpan(0, compressedLength);
-            }
-
-            var length = CacheEnvelope.HeaderLength + stored.Length;
-            EnsureWithin(length, _maxPayloadBytes, nameof(CacheSerializerOptions.MaxPayloadBytes));
-            var payload = new byte[length];
-            CacheEnvelope.WriteHeader(payload, CacheEnvelope.SystemTextJsonSerializerId, codec, _schemaVersion, json.Length);
-            stored.CopyTo(payload.AsSpan(CacheEnvelope.HeaderLength));
-            info = new SerializedPayload(length, json.Length, codec, IsRaw: false);
-            return payload;
+            JsonSerializer.Serialize(writer, value, typeInfo);
+            writer.Flush();
+            return Encode(body.WrittenSpan, out info);
         }
         finally
         {
-            if (compressed is not null)
-            {
-                ArrayPool<byte>.Shared.Return(compressed);
-            }
+            ReturnJsonWriter(body, writer);
         }
     }
 
@@ -211,6 +189,59 @@ public sealed class CacheSerializer
         {
             ArrayPool<byte>.Shared.Return(body);
         }
+    }
+
+    private byte[] Encode(ReadOnlySpan<byte> json, out SerializedPayload info)
+    {
+        EnsureWithin(json.Length, _maxUncompressedBytes, nameof(CacheSerializerOptions.MaxUncompressedBytes));
+
+        byte[]? compressed = null;
+        try
+        {
+            var codec = CompressionCodec.None;
+            var stored = json;
+            if (_compress && json.Length > _compressionThreshold &&
+                PayloadCompression.TryCompress(_codec, json, out compressed, out var compressedLength))
+            {
+                codec = _codec;
+                stored = compressed.AsSpan(0, compressedLength);
+            }
+
+            var length = CacheEnvelope.HeaderLength + stored.Length;
+            EnsureWithin(length, _maxPayloadBytes, nameof(CacheSerializerOptions.MaxPayloadBytes));
+            var payload = new byte[length];
+            CacheEnvelope.WriteHeader(payload, CacheEnvelope.SystemTextJsonSerializerId, codec, _schemaVersion, json.Length);
+            stored.CopyTo(payload.AsSpan(CacheEnvelope.HeaderLength));
+            info = new SerializedPayload(length, json.Length, codec, IsRaw: false);
+            return payload;
+        }
+        finally
+        {
+            if (compressed is not null)
+            {
+                ArrayPool<byte>.Shared.Return(compressed);
+            }
+        }
+    }
+
+    /// <summary>Takes this thread's writer out of its slot, so a nested call (a converter that caches) gets a fresh one.</summary>
+    private static (PooledBufferWriter Body, Utf8JsonWriter Writer) RentJsonWriter()
+    {
+        if (t_jsonWriter is { } cached)
+        {
+            t_jsonWriter = null;
+            return cached;
+        }
+
+        var body = new PooledBufferWriter();
+        return (body, new Utf8JsonWriter(body, WriterOptions));
+    }
+
+    private static void ReturnJsonWriter(PooledBufferWriter body, Utf8JsonWriter writer)
+    {
+        body.Dispose();
+        writer.Reset(body);
+        t_jsonWriter = (body, writer);
     }
 
     private static DecodeStatus DeserializeJson<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> typeInfo, out T? value)
