@@ -2,13 +2,16 @@ using System.Buffers;
 
 namespace Bookstore.Caching.Serialization;
 
-/// <summary>An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, so a JSON body costs no garbage of its own.</summary>
+/// <summary>
+/// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, so a JSON body
+/// costs no garbage of its own. <see cref="Dispose"/> returns the array; the writer can then be used again.
+/// </summary>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
-    private byte[] _buffer;
-    private int _written;
+    private const int InitialCapacity = 512;
 
-    public PooledBufferWriter(int initialCapacity) => _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
+    private byte[] _buffer = [];
+    private int _written;
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 
@@ -48,7 +51,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     private void EnsureCapacity(int sizeHint)
     {
-        sizeHint = Math.Max(sizeHint, 1);
+        sizeHint = Math.Max(sizeHint, _buffer.Length == 0 ? InitialCapacity : 1);
         if (_buffer.Length - _written >= sizeHint)
         {
             return;
@@ -58,7 +61,11 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         var grown = (int)Math.Min(Math.Max((long)_buffer.Length * 2, needed), Array.MaxLength);
         var next = ArrayPool<byte>.Shared.Rent(Math.Max(grown, needed));
         _buffer.AsSpan(0, _written).CopyTo(next);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+
         _buffer = next;
     }
 }
