@@ -23,8 +23,6 @@ internal sealed class CachedMethodPlan<T>(
     Func<object, object?[], Task<T>> invoke,
     bool returnsValueTask) : MethodPlan
 {
-    public ResultKeyPlan Key => key;
-
     public override object? Invoke(object target, ICacheService cache, object?[] args)
     {
         var id = key.Build(args);

@@ -32,8 +32,6 @@ internal sealed class ResultKeyPlan
         _arguments = [.. arguments];
     }
 
-    public string MethodPart => _methodPart;
-
     public string Build(object?[] args)
     {
         if (_arguments.Length == 0)
