@@ -1,0 +1,20 @@
+using Bookstore.Caching.Typed;
+
+namespace Bookstore.Caching.FunctionCaching;
+
+/// <summary>
+/// Tags a <see cref="CacheResultAttribute"/> method's entry with this argument's value, so invalidating the tag removes
+/// the entry. <c>"user"</c> gives <see cref="CacheTags.User"/>, <c>"book"</c> gives <see cref="CacheTags.Book"/>
+/// (both need an integer argument); any other name gives <c>{name}:{value}</c>.
+/// </summary>
+/// <remarks>
+/// Without this attribute, a parameter named exactly <c>userId</c> or <c>bookId</c> with an integer type is tagged as
+/// <c>"user"</c> or <c>"book"</c> by convention; the attribute, when present, replaces the convention. An array or
+/// <see cref="IReadOnlyList{T}"/> argument gives one tag per non-null element; a null argument gives none.
+/// </remarks>
+[AttributeUsage(AttributeTargets.Parameter, AllowMultiple = false, Inherited = false)]
+public sealed class CacheTagAttribute(string name) : Attribute
+{
+    /// <summary>The tag's name: lower-case ASCII letters, digits, '-' and '_'.</summary>
+    public string Name { get; } = name;
+}

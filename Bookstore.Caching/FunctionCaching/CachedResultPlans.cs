@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Reflection;
+using Bookstore.Caching.Typed;
+
+namespace Bookstore.Caching.FunctionCaching;
+
+/// <summary>
+/// Every method of one interface analysed once, when the decorator is registered: attributes, return type, key plan,
+/// tags and a compiled call. A proxied call then costs a dictionary lookup by <see cref="MethodInfo"/> plus the key
+/// text. Anything that cannot be cached correctly is an <see cref="InvalidOperationException"/> here, at start-up.
+/// </summary>
+internal sealed class CachedResultPlans
+{
+    private static readonly MethodInfo CreateCachedPlanMethod =
+        typeof(CachedResultPlans).GetMethod(nameof(CreateCachedPlan), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    private readonly FrozenDictionary<MethodInfo, MethodPlan> _plans;
+
+    // A generic method arrives as a new closed MethodInfo per type argument, so its plans are made on first use.
+    private readonly ConcurrentDictionary<MethodInfo, MethodPlan> _genericPlans = new();
+
+    private CachedResultPlans(FrozenDictionary<MethodInfo, MethodPlan> plans) => _plans = plans;
+
+    public static CachedResultPlans For(Type service)
+    {
+        if (!service.IsInterface)
+        {
+            throw new InvalidOperationException(
+                $"AddCachedResults needs an interface as the service type, and {ResultKeyPlan.TypeName(service)} is not one: " +
+                "the decorator is a proxy of the interface the callers use. Register the interface and its implementation.");
+        }
+
+        var plans = new Dictionary<MethodInfo, MethodPlan>();
+        foreach (var declaring in service.GetInterfaces().Prepend(service))
+        {
+            foreach (var method in declaring.GetMethods(BindingFlags.Public | BindingFlags.Instance))
+            {
+                var attribute = method.GetCustomAttribute<CacheResultAttribute>(inherit: false);
+                if (method.IsGenericMethodDefinition)
+                {
+                    if (attribute is not null)
+                    {
+                        throw Rejected(declaring, method, "it is generic, and a type argument has no stable place in a cache key. Use a non-generic method per result type");
+                    }
+
+                    continue;
+                }
+
+                plans[method] = attribute is null
+                    ? new PassThroughMethodPlan(MethodInvokers.PassThrough(method))
+                    : Cached(declaring, method, attribute);
+            }
+        }
+
+        return new CachedResultPlans(plans.ToFrozenDictionary());
+    }
+
+    public MethodPlan this[MethodInfo method] =>
+        _plans.TryGetValue(method, out var plan)
+            ? plan
+            : _genericPlans.GetOrAdd(method, static m => new PassThroughMethodPlan(MethodInvokers.PassThrough(m)));
+
+    private static MethodPlan Cached(Type service, MethodInfo method, CacheResultAttribute attribute)
+    {
+        var returnType = method.ReturnType;
+        var definition = returnType.IsGenericType ? returnType.GetGenericTypeDefinition() : null;
+        if (definition != typeof(Task<>) && definition != typeof(ValueTask<>))
+        {
+            throw Rejected(
+                service,
+                method,
+                $"it returns {ResultKeyPlan.TypeName(returnType)}, and only Task<T> and ValueTask<T> have a result to cache. Return Task<T> or ValueTask<T>, or remove [CacheResult]");
+        }
+
+        var prefix = attribute.KeyPrefix ?? ResultKeyPlan.DefaultPrefix(method.Name);
+        if (!ResultKeyPlan.IsValidPrefix(prefix))
+        {
+            throw Rejected(
+                service,
+                method,
+                $"its KeyPrefix '{prefix}' must be 1 to {ResultKeyPlan.MaxPrefixLength} lower-case ASCII letters, digits, '-' or '_'");
+        }
+
+        var arguments = new List<(int, ArgumentWriter)>();
+        var tags = new List<ResultTagPlan.TagSource>();
+        var cancellationTokenIndex = -1;
+        var parameters = method.GetParameters();
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            var parameter = parameters[i];
+            var type = parameter.ParameterType;
+            if (type.IsByRef)
+            {
+                throw Rejected(service, method, $"parameter '{parameter.Name}' is passed by reference (ref, out or in), which a cached result cannot reproduce");
+            }
+
+            if (type == typeof(CancellationToken))
+            {
+                if (cancellationTokenIndex >= 0)
+                {
+                    throw Rejected(service, method, $"parameter '{parameter.Name}' is a second CancellationToken; a cached method takes at most one");
+                }
+
+                cancellationTokenIndex = i;
+                continue;
+            }
+
+            var writer = ArgumentKeyFormat.TryCreateWriter(type) ?? throw Rejected(
+                service,
+                method,
+                $"parameter '{parameter.Name}' of type {ResultKeyPlan.TypeName(type)} cannot be part of a cache key. " +
+                $"Keyable types: {ArgumentKeyFormat.KeyableTypes}. Pass those values (such as ids) instead of the object, or remove [CacheResult]");
+            arguments.Add((i, writer));
+
+            var tagAttribute = parameter.GetCustomAttribute<CacheTagAttribute>();
+            var tag = tagAttribute is null
+                ? ResultTagPlan.ByConvention(i, parameter.Name, type)
+                : ResultTagPlan.TryCreate(i, tagAttribute.Name, type, out var reason) ??
+                  throw Rejected(service, method, $"parameter '{parameter.Name}' of type {ResultKeyPlan.TypeName(type)} cannot carry [CacheTag(\"{tagAttribute.Name}\")]: {reason}");
+            if (tag is not null)
+            {
+                tags.Add(tag);
+            }
+        }
+
+        var resultType = returnType.GetGenericArguments()[0];
+        var key = new ResultKeyPlan(prefix, ResultKeyPlan.Signature(service, method, resultType), arguments);
+        object?[] planArguments = [method, attribute.Type, key, new ResultTagPlan(tags), cancellationTokenIndex, definition == typeof(ValueTask<>)];
+        return (MethodPlan)CreateCachedPlanMethod.MakeGenericMethod(resultType).Invoke(null, planArguments)!;
+    }
+
+    private static CachedMethodPlan<T> CreateCachedPlan<T>(
+        MethodInfo method, CacheType type, ResultKeyPlan key, ResultTagPlan tags, int cancellationTokenIndex, bool returnsValueTask) =>
+        new(type, key, tags, cancellationTokenIndex, MethodInvokers.Cached<T>(method, returnsValueTask), returnsValueTask);
+
+    private static InvalidOperationException Rejected(Type service, MethodInfo method, string reason) =>
+        new($"[CacheResult] on {ResultKeyPlan.TypeName(service)}.{method.Name} cannot be honoured: {reason}.");
+}

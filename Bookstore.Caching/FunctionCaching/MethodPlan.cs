@@ -1,0 +1,47 @@
+using Bookstore.Caching.Typed;
+
+namespace Bookstore.Caching.FunctionCaching;
+
+/// <summary>What the proxy does for one interface method, decided once when the decorator is registered.</summary>
+internal abstract class MethodPlan
+{
+    public abstract object? Invoke(object target, ICacheService cache, object?[] args);
+}
+
+/// <summary>A method without <see cref="CacheResultAttribute"/>: a compiled call to the implementation, nothing else.</summary>
+internal sealed class PassThroughMethodPlan(Func<object, object?[], object?> invoke) : MethodPlan
+{
+    public override object? Invoke(object target, ICacheService cache, object?[] args) => invoke(target, args);
+}
+
+/// <summary>A <see cref="CacheResultAttribute"/> method: key and tags from the arguments, then the cache's GetOrSet.</summary>
+internal sealed class CachedMethodPlan<T>(
+    CacheType type,
+    ResultKeyPlan key,
+    ResultTagPlan tags,
+    int cancellationTokenIndex,
+    Func<object, object?[], Task<T>> invoke,
+    bool returnsValueTask) : MethodPlan
+{
+    public override object? Invoke(object target, ICacheService cache, object?[] args)
+    {
+        var id = key.Build(args);
+        var cancellationToken = cancellationTokenIndex < 0 ? CancellationToken.None : (CancellationToken)args[cancellationTokenIndex]!;
+        var result = cache.GetOrSetAsync(type, id, factoryToken => invoke(target, WithToken(args, factoryToken)), tags.Collect(args), cancellationToken);
+        return returnsValueTask ? result : result.AsTask();
+    }
+
+    // The implementation gets the cache's factory token: that is the one that follows the cache's own timeouts and the
+    // callers still waiting, while the caller's token went to GetOrSetAsync. A copy, because the factory may run later.
+    private object?[] WithToken(object?[] args, CancellationToken factoryToken)
+    {
+        if (cancellationTokenIndex < 0)
+        {
+            return args;
+        }
+
+        var copy = (object?[])args.Clone();
+        copy[cancellationTokenIndex] = factoryToken;
+        return copy;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using Bookstore.Caching.Redis;
+using Bookstore.Caching.Typed;
+
+namespace Bookstore.Tests.Unit.FunctionCaching;
+
+/// <summary>
+/// An in-memory <see cref="ICacheService"/> with GetOrSet semantics (the stored value, or the factory called once and
+/// its result stored; a failed factory stores nothing) that records every GetOrSet call, so tests can see the ids and
+/// tags the decorator produces without the real L1/L2 engine.
+/// </summary>
+internal sealed class RecordingCacheService : ICacheService
+{
+    private readonly ConcurrentDictionary<(CacheType Type, string Id), Lazy<Task<object?>>> _entries = new();
+    private readonly ConcurrentDictionary<(CacheType Type, string Id), IReadOnlyList<string>> _tags = new();
+    private readonly ConcurrentQueue<GetOrSetCall> _calls = new();
+
+    public IReadOnlyList<GetOrSetCall> Calls => [.. _calls];
+
+    public GetOrSetCall LastCall => _calls.Last();
+
+    public async ValueTask<T> GetOrSetAsync<T>(
+        CacheType type,
+        string id,
+        Func<CancellationToken, Task<T>> factory,
+        IEnumerable<string>? tags = null,
+        CancellationToken cancellationToken = default)
+    {
+        var tagList = tags?.ToArray() ?? [];
+        _calls.Enqueue(new GetOrSetCall(type, id, tagList, cancellationToken));
+
+        var key = (type, id);
+        var entry = _entries.GetOrAdd(key, _ => new Lazy<Task<object?>>(async () => await factory(cancellationToken)));
+        try
+        {
+            var value = (T)(await entry.Value)!;
+            _tags.TryAdd(key, tagList);
+            return value;
+        }
+        catch
+        {
+            _entries.TryRemove(KeyValuePair.Create(key, entry));
+            throw;
+        }
+    }
+
+    public async ValueTask<CacheLookup<T>> GetAsync<T>(CacheType type, string id, CancellationToken cancellationToken = default) =>
+        _entries.TryGetValue((type, id), out var entry) && entry.Value.IsCompletedSuccessfully
+            ? new CacheLookup<T>(true, (T?)await entry.Value)
+            : CacheLookup<T>.Miss;
+
+    public ValueTask SetAsync<T>(CacheType type, T value, string id, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        _entries[(type, id)] = new Lazy<Task<object?>>(Task.FromResult<object?>(value));
+        _tags[(type, id)] = tags?.ToArray() ?? [];
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default)
+    {
+        _entries.TryRemove((type, id), out _);
+        _tags.TryRemove((type, id), out _);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        foreach (var (key, tags) in _tags)
+        {
+            if (tags.Contains(tag))
+            {
+                _entries.TryRemove(key, out _);
+                _tags.TryRemove(key, out _);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    internal sealed record GetOrSetCall(CacheType Type, string Id, IReadOnlyList<string> Tags, CancellationToken CancellationToken);
+}
