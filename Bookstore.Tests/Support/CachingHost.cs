@@ -14,7 +14,11 @@ internal static class CachingHost
     public static Task<IHost> StartWithCacheAsync(RedisServer server, params KeyValuePair<string, string?>[] settings) =>
         StartAsync(server, withTypedCache: true, settings);
 
-    private static async Task<IHost> StartAsync(RedisServer server, bool withTypedCache, KeyValuePair<string, string?>[] settings)
+    public static Task<IHost> StartWithCacheAsync(RedisServer server, Action<IServiceCollection> services) =>
+        StartAsync(server, withTypedCache: true, [], services);
+
+    private static async Task<IHost> StartAsync(
+        RedisServer server, bool withTypedCache, KeyValuePair<string, string?>[] settings, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -41,6 +45,7 @@ internal static class CachingHost
             builder.AddBookstoreRedis();
         }
 
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
         return host;
