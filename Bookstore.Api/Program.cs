@@ -1,7 +1,7 @@
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddBookstoreRedis("cache");
+builder.AddBookstoreCache("cache");
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();

@@ -29,4 +29,10 @@ public interface ICacheService
 
     /// <summary>Removes everything tagged with <paramref name="tag"/>, in every level and every replica.</summary>
     ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default);
+
+    /// <summary>Everything tied to the user: profile, cart, sessions, recommendations and function results tagged with them.</summary>
+    ValueTask InvalidateUserAsync(long userId, CancellationToken cancellationToken = default);
+
+    /// <summary>The book, the list pages that hold it and the recommendations that name it (all tagged with the book).</summary>
+    ValueTask InvalidateBookAsync(long bookId, CancellationToken cancellationToken = default);
 }

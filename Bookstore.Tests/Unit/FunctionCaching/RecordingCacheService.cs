@@ -56,6 +56,12 @@ internal sealed class RecordingCacheService : ICacheService
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask InvalidateUserAsync(long userId, CancellationToken cancellationToken = default) =>
+        RemoveByTagAsync(CacheTags.User(userId), cancellationToken);
+
+    public ValueTask InvalidateBookAsync(long bookId, CancellationToken cancellationToken = default) =>
+        RemoveByTagAsync(CacheTags.Book(bookId), cancellationToken);
+
     public ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default)
     {
         _entries.TryRemove((type, id), out _);
