@@ -11,5 +11,6 @@ app.UseStatusCodePages();
 
 app.MapDefaultEndpoints();
 app.MapRedisDiagnosticsApi();
+app.MapMonitoringApi();
 
 app.Run();

@@ -2,11 +2,11 @@ using System.ComponentModel.DataAnnotations;
 using Bookstore.Caching.Configuration;
 using Bookstore.Caching.Connection;
 using Bookstore.Caching.Metrics;
+using Bookstore.Caching.Monitoring;
 using Bookstore.Caching.Redis;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Typed;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,6 +36,8 @@ public static class BookstoreCachingExtensions
         builder.Services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
+        var clientSettings = new RedisClientSettings();
+        builder.Services.AddSingleton(clientSettings);
         builder.AddRedisClient(
             connectionName,
             settings =>
@@ -44,7 +46,11 @@ public static class BookstoreCachingExtensions
                 settings.DisableHealthChecks = true;
                 settings.ConnectionString ??= RedisClientConfiguration.ConnectionStringFrom(redisOptions);
             },
-            configuration => RedisClientConfiguration.Apply(configuration, redisOptions, builder.Environment.ApplicationName));
+            configuration =>
+            {
+                RedisClientConfiguration.Apply(configuration, redisOptions, builder.Environment.ApplicationName);
+                clientSettings.Capture(configuration);
+            });
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
@@ -53,6 +59,19 @@ public static class BookstoreCachingExtensions
         builder.Services.TryAddSingleton<RedisConnectionManager>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisConnectionManager>());
         builder.Services.TryAddSingleton<IRedisService, RedisService>();
+        builder.Services.PostConfigure<CacheOptions>(o =>
+        {
+            if (!o.JsonTypeInfoResolvers.Contains(MonitoringJsonContext.Default))
+            {
+                o.JsonTypeInfoResolvers.Add(MonitoringJsonContext.Default);
+            }
+        });
+        builder.Services.TryAddSingleton<RedisServerMonitor>();
+        if (redisOptions.EnableMonitoring)
+        {
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisServerMonitor>());
+        }
+
         builder.Services.AddHealthChecks().AddCheck<RedisConnectionHealthCheck>(
             RedisConnectionHealthCheck.Name, HealthStatus.Degraded, ["ready", "redis"]);
 
@@ -86,6 +105,8 @@ public static class BookstoreCachingExtensions
             }
         });
 
+        // The L1 store, registered so /cache/stats can report how many entries it holds.
+        builder.Services.TryAddSingleton(_ => new CacheL1Store(L1MaxEntries));
         builder.Services.AddFusionCache()
             .WithOptions(options =>
             {
@@ -97,7 +118,7 @@ public static class BookstoreCachingExtensions
                 options.TagsDefaultEntryOptions.Size = 1;
                 options.DefaultEntryOptions.Size = 1;
             })
-            .WithMemoryCache(_ => new MemoryCache(new MemoryCacheOptions { SizeLimit = L1MaxEntries }))
+            .WithMemoryCache(sp => sp.GetRequiredService<CacheL1Store>().Memory)
             .WithSerializer(sp => new FusionCacheSerializerAdapter(sp.GetRequiredService<CacheSerializer>(), sp.GetRequiredService<CacheMetrics>()))
             .WithDistributedCache(sp =>
             {

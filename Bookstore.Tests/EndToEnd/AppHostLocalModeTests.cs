@@ -40,6 +40,37 @@ public sealed class AppHostLocalModeTests
             var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
             Assert.True(body.GetProperty("ok").GetBoolean());
 
+            // A known sequence: two round trips are 2 x (set, get hit, delete) through RedisService.
+            using var second = await http.GetAsync(new Uri("/redis/roundtrip", UriKind.Relative), ct);
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+
+            var health = await http.GetFromJsonAsync<JsonElement>("/redis/health", ct);
+            Assert.Equal("healthy", health.GetProperty("status").GetString());
+            var redis = health.GetProperty("redis");
+            Assert.True(redis.GetProperty("healthy").GetBoolean());
+            Assert.True(redis.GetProperty("last_health_check").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
+            var metrics = redis.GetProperty("metrics");
+            Assert.Equal(1.0, metrics.GetProperty("hit_rate").GetDouble());
+            Assert.Equal(0.0, metrics.GetProperty("error_rate").GetDouble());
+            Assert.Equal(6, metrics.GetProperty("total_operations").GetInt64());
+            Assert.True(metrics.GetProperty("avg_response_time").GetDouble() > 0);
+            Assert.True(health.GetProperty("timestamp").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
+
+            var stats = await http.GetFromJsonAsync<JsonElement>("/cache/stats", ct);
+            var probe = stats.GetProperty("types").EnumerateArray().Single(t => t.GetProperty("cache_type").GetString() == "probe");
+            Assert.Equal(2, probe.GetProperty("hits").GetInt64());
+            Assert.Equal(2, probe.GetProperty("payloads_written").GetInt64());
+
+            // The server figures come from the one poller of the deployment (api or worker), through Redis.
+            JsonElement server = default;
+            Assert.True(await LinuxProcesses.WaitUntilAsync(
+                async () => (server = (await http.GetFromJsonAsync<JsonElement>("/redis/metrics", ct)).GetProperty("server")).ValueKind == JsonValueKind.Object,
+                TimeSpan.FromSeconds(30),
+                ct));
+            Assert.Equal(512L * 1024 * 1024, server.GetProperty("max_memory_bytes").GetInt64());
+            Assert.Equal("volatile-lru", server.GetProperty("max_memory_policy").GetString());
+            Assert.True(server.GetProperty("used_memory_bytes").GetInt64() > 0);
+
             // Redis persisted to the data folder the AppHost gave it (AOF on).
             Assert.True(Directory.Exists(Path.Combine(data.Path, "appendonlydir")));
         }

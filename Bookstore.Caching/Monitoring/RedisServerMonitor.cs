@@ -1,0 +1,197 @@
+using System.Diagnostics.Metrics;
+using Bookstore.Caching.Configuration;
+using Bookstore.Caching.Connection;
+using Bookstore.Caching.Keys;
+using Bookstore.Caching.Serialization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Bookstore.Caching.Monitoring;
+
+/// <summary>
+/// Polls INFO, SLOWLOG LEN and LATENCY LATEST every <see cref="RedisOptions.HealthCheckIntervalSeconds"/>, publishes
+/// them as <c>Bookstore.Redis</c> instruments and stores the snapshot in Redis for every replica's
+/// <c>/redis/metrics</c>. Every service may run it; a lease key makes exactly one of them the poller per deployment.
+/// Server commands need a connection of their own with admin commands enabled (and, with ACLs, the monitoring
+/// user's credentials): that connection is the one deliberate second multiplexer, opened only by the poller.
+/// </summary>
+public sealed partial class RedisServerMonitor : BackgroundService
+{
+    public static readonly string LeaseKey = CacheKeyBuilder.ForName("monitor", "lease");
+    public static readonly string SnapshotKey = CacheKeyBuilder.ForName("monitor", "server");
+
+    private readonly RedisConnectionManager _connection;
+    private readonly RedisClientSettings _clientSettings;
+    private readonly CacheSerializer _serializer;
+    private readonly RedisOptions _options;
+    private readonly ILogger<RedisServerMonitor> _logger;
+    private readonly string _instanceId = Guid.NewGuid().ToString("N");
+    private IConnectionMultiplexer? _admin;
+    private volatile RedisServerSnapshot? _latest;
+
+    public RedisServerMonitor(
+        RedisConnectionManager connection,
+        RedisClientSettings clientSettings,
+        CacheSerializer serializer,
+        IOptions<RedisOptions> options,
+        IMeterFactory meterFactory,
+        ILogger<RedisServerMonitor> logger)
+    {
+        _connection = connection;
+        _clientSettings = clientSettings;
+        _serializer = serializer;
+        _options = options.Value;
+        _logger = logger;
+
+        var meter = meterFactory.Create(RedisConnectionManager.MeterName);
+        Gauge(meter, "bookstore.redis.memory.used", "By", "Memory Redis uses (used_memory).", s => s.UsedMemoryBytes);
+        Gauge(meter, "bookstore.redis.memory.max", "By", "The server's maxmemory (0 = no limit).", s => s.MaxMemoryBytes);
+        meter.CreateObservableGauge("bookstore.redis.memory.fragmentation_ratio", () => Observe(s => s.MemoryFragmentationRatio), "1", "mem_fragmentation_ratio.");
+        Gauge(meter, "bookstore.redis.clients.connected", "{client}", "Connected clients.", s => s.ConnectedClients);
+        Gauge(meter, "bookstore.redis.ops_per_second", "{operation}/s", "instantaneous_ops_per_sec.", s => s.OpsPerSecond);
+        Gauge(meter, "bookstore.redis.slowlog.length", "{entry}", "Entries in the slow log.", s => s.SlowLogLength);
+        Gauge(meter, "bookstore.redis.replicas.connected", "{replica}", "Replicas connected to this primary.", s => s.ConnectedReplicas);
+        meter.CreateObservableGauge("bookstore.redis.replication.lag", () => Observe(s => s.ReplicationLagBytes ?? 0), "By", "Bytes the first replica is behind.");
+        Counter(meter, "bookstore.redis.keys.evicted", "Keys evicted under maxmemory (evicted_keys).", s => s.EvictedKeys);
+        Counter(meter, "bookstore.redis.keys.expired", "Keys removed at their TTL (expired_keys).", s => s.ExpiredKeys);
+        Counter(meter, "bookstore.redis.keyspace.hits", "Successful key lookups (keyspace_hits).", s => s.KeyspaceHits);
+        Counter(meter, "bookstore.redis.keyspace.misses", "Failed key lookups (keyspace_misses).", s => s.KeyspaceMisses);
+        meter.CreateObservableGauge("bookstore.redis.latency.latest", ObserveLatency, "ms", "LATENCY LATEST by event.");
+    }
+
+    /// <summary>The last snapshot this process took (null unless it is the poller).</summary>
+    public RedisServerSnapshot? Latest => _latest;
+
+    public bool IsPoller { get; private set; }
+
+    /// <summary>The snapshot the poller of this deployment stored last, wherever it runs; null when none is fresh.</summary>
+    public async Task<RedisServerSnapshot?> ReadSharedSnapshotAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Read past RedisService on purpose: the monitor's own traffic is not cache traffic and stays out of its metrics.
+            var bytes = (byte[]?)await _connection.Database.StringGetAsync(SnapshotKey, _connection.ReadFlags)
+                .WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            return bytes is not null && _serializer.TryDeserialize<RedisServerSnapshot>(bytes, out var stored) == DecodeStatus.Ok
+                ? stored
+                : _latest;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return _latest;
+        }
+    }
+
+    /// <summary>Takes a snapshot now on the admin connection (opened on first use). Throws on a Redis failure.</summary>
+    public async Task<RedisServerSnapshot> PollAsync(CancellationToken cancellationToken)
+    {
+        _admin ??= await ConnectionMultiplexer.ConnectAsync(_clientSettings.ForMonitoring()).ConfigureAwait(false);
+        var endpoint = _admin.GetEndPoints()[0];
+        var server = _admin.GetServer(endpoint);
+        var info = RedisInfoParser.Parse(await server.InfoRawAsync().WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false) ?? string.Empty);
+        var slowLogLength = (long)await server.ExecuteAsync("SLOWLOG", "LEN").WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+        var latency = await server.LatencyLatestAsync().WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+
+        var snapshot = new RedisServerSnapshot(
+            TakenAt: DateTimeOffset.UtcNow,
+            Endpoint: endpoint.ToString() ?? string.Empty,
+            RedisVersion: info.GetValueOrDefault("redis_version"),
+            Role: info.GetValueOrDefault("role"),
+            UsedMemoryBytes: RedisInfoParser.Long(info, "used_memory"),
+            MaxMemoryBytes: RedisInfoParser.Long(info, "maxmemory"),
+            MemoryFragmentationRatio: RedisInfoParser.Double(info, "mem_fragmentation_ratio"),
+            MaxMemoryPolicy: info.GetValueOrDefault("maxmemory_policy"),
+            ConnectedClients: RedisInfoParser.Long(info, "connected_clients"),
+            OpsPerSecond: RedisInfoParser.Long(info, "instantaneous_ops_per_sec"),
+            KeyspaceHits: RedisInfoParser.Long(info, "keyspace_hits"),
+            KeyspaceMisses: RedisInfoParser.Long(info, "keyspace_misses"),
+            EvictedKeys: RedisInfoParser.Long(info, "evicted_keys"),
+            ExpiredKeys: RedisInfoParser.Long(info, "expired_keys"),
+            ConnectedReplicas: RedisInfoParser.Long(info, "connected_slaves"),
+            ReplicationLagBytes: RedisInfoParser.ReplicationLag(info),
+            SlowLogLength: slowLogLength,
+            LatencyEvents: [.. latency.Select(e => new RedisLatencyEvent(e.EventName, e.DurationMilliseconds, e.MaxDurationMilliseconds))]);
+        _latest = snapshot;
+        return snapshot;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.HealthCheckInterval);
+        do
+        {
+            try
+            {
+                IsPoller = await HoldLeaseAsync().ConfigureAwait(false);
+                if (IsPoller)
+                {
+                    var snapshot = await PollAsync(stoppingToken).ConfigureAwait(false);
+                    await _connection.Database.StringSetAsync(SnapshotKey, _serializer.Serialize(snapshot), _options.HealthCheckInterval * 3, When.Always)
+                        .WaitAsync(_options.OperationTimeout, stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // A monitoring failure must never stop the service it runs in.
+                LogPollFailed(ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    public override void Dispose()
+    {
+        _admin?.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>Takes the lease if free, keeps it if ours; it lapses by itself if the poller dies.</summary>
+    private async Task<bool> HoldLeaseAsync()
+    {
+        var db = _connection.Database;
+        var ttl = _options.HealthCheckInterval * 3;
+        if (await db.StringSetAsync(LeaseKey, _instanceId, ttl, When.NotExists).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        if (await db.StringGetAsync(LeaseKey).ConfigureAwait(false) == _instanceId)
+        {
+            await db.KeyExpireAsync(LeaseKey, ttl).ConfigureAwait(false);
+            return true;
+        }
+
+        return false;
+    }
+
+    private void Gauge(Meter meter, string name, string unit, string description, Func<RedisServerSnapshot, long> read) =>
+        meter.CreateObservableGauge(name, () => Observe(read), unit, description);
+
+    private void Counter(Meter meter, string name, string description, Func<RedisServerSnapshot, long> read) =>
+        meter.CreateObservableCounter(name, () => Observe(read), "{key}", description);
+
+    private IEnumerable<Measurement<T>> Observe<T>(Func<RedisServerSnapshot, T> read)
+        where T : struct
+    {
+        if (_latest is { } snapshot)
+        {
+            yield return new Measurement<T>(read(snapshot));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveLatency()
+    {
+        if (_latest is { } snapshot)
+        {
+            foreach (var latencyEvent in snapshot.LatencyEvents)
+            {
+                yield return new Measurement<long>(latencyEvent.LatestMs, new KeyValuePair<string, object?>("event", latencyEvent.Event));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis server monitor could not poll the server")]
+    private partial void LogPollFailed(Exception exception);
+}
