@@ -18,8 +18,13 @@ public static class ServiceDefaultsExtensions
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
 
-    /// <summary>Meter names every Bookstore service publishes.</summary>
-    public static readonly string[] BookstoreMeters = ["Bookstore.Cache", "Bookstore.Redis"];
+    public const string MetricsEndpointPath = "/metrics";
+
+    /// <summary>Meter names every Bookstore service publishes: ours and FusionCache's (all its levels).</summary>
+    public static readonly string[] BookstoreMeters = ["Bookstore.Cache", "Bookstore.Redis", "ZiggyCreatures.Caching.Fusion*"];
+
+    /// <summary>Trace sources: FusionCache's operations (StackExchange.Redis commands come from Aspire's Redis client).</summary>
+    public static readonly string[] BookstoreTraceSources = ["ZiggyCreatures.Caching.Fusion*"];
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -51,14 +56,22 @@ public static class ServiceDefaultsExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(BookstoreMeters))
+                .AddMeter(BookstoreMeters)
+                // .NET's runtime gauges end in ".count", which Prometheus reserves for histograms and summaries
+                // (promtool rejects dotnet_assembly_count); these views give them names it accepts.
+                .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assembly.loaded" })
+                .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpu.cores" })
+                .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timer.active" })
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
+                .AddSource(BookstoreTraceSources)
                 .AddAspNetCoreInstrumentation(options =>
                     // Health probes would drown the traces the dashboard is for.
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath, StringComparison.Ordinal)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath, StringComparison.Ordinal))
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath, StringComparison.Ordinal)
+                        && !context.Request.Path.StartsWithSegments(MetricsEndpointPath, StringComparison.Ordinal))
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -79,8 +92,8 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
-    /// Maps <c>/health</c> (readiness: every check) and <c>/alive</c> (liveness: only checks tagged "live",
-    /// so it never depends on Redis).
+    /// Maps <c>/health</c> (readiness: every check), <c>/alive</c> (liveness: only checks tagged "live", so it never
+    /// depends on Redis) and <c>/metrics</c> (Prometheus text format of every meter above).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -89,6 +102,7 @@ public static class ServiceDefaultsExtensions
         {
             Predicate = registration => registration.Tags.Contains("live"),
         });
+        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
 
         return app;
     }

@@ -71,6 +71,17 @@ public sealed class AppHostLocalModeTests
             Assert.Equal("volatile-lru", server.GetProperty("max_memory_policy").GetString());
             Assert.True(server.GetProperty("used_memory_bytes").GetInt64() > 0);
 
+            // Prometheus text from both services, valid for promtool and carrying the telemetry contract's names.
+            var apiMetrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct);
+            Assert.Contains("bookstore_cache_requests_total{", apiMetrics, StringComparison.Ordinal);
+            Assert.Matches("bookstore_cache_requests_total\\{[^}]*cache_level=\"l2\"[^}]*cache_outcome=\"hit\"[^}]*cache_type=\"probe\"", apiMetrics);
+            Assert.Contains("bookstore_cache_operation_duration_seconds_bucket{", apiMetrics, StringComparison.Ordinal);
+            Assert.Contains("bookstore_cache_payload_size_bytes_bucket{", apiMetrics, StringComparison.Ordinal);
+            Assert.Contains("bookstore_redis_connection_state{", apiMetrics, StringComparison.Ordinal);
+            await PromtoolAcceptsAsync(apiMetrics, ct);
+            using var worker = app.CreateHttpClient("worker");
+            await PromtoolAcceptsAsync(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct), ct);
+
             // Redis persisted to the data folder the AppHost gave it (AOF on).
             Assert.True(Directory.Exists(Path.Combine(data.Path, "appendonlydir")));
         }
@@ -119,6 +130,24 @@ public sealed class AppHostLocalModeTests
         Assert.NotEqual(0, appHost.ExitCode);
         Assert.Contains("Docker or Podman", appHost.Output, StringComparison.Ordinal);
         Assert.Contains("redis-server", appHost.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task PromtoolAcceptsAsync(string metrics, CancellationToken ct)
+    {
+        var promtool = Bookstore.AppHost.Redis.RedisModeResolver.FindOnPath("promtool")
+            ?? throw new InvalidOperationException("promtool is not on PATH; install the Debian package 'prometheus' (.ci/run does).");
+        var startInfo = new System.Diagnostics.ProcessStartInfo(promtool, ["check", "metrics"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(startInfo)!;
+        await process.StandardInput.WriteAsync(metrics.AsMemory(), ct);
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync(ct) + await process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        Assert.True(process.ExitCode == 0, "promtool check metrics failed:\n" + output);
     }
 
     /// <summary>The service executables and the <c>dotnet run</c> processes DCP starts them with.</summary>
