@@ -1,15 +1,28 @@
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(CatalogCommandLine.HostArguments(args));
 
 builder.AddServiceDefaults();
 builder.AddBookstoreCache("cache");
+builder.AddCatalog();
 builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
 
 var app = builder.Build();
+
+if (await app.RunCatalogCommandAsync(args) is { } exitCode)
+{
+    return exitCode;
+}
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 app.MapDefaultEndpoints();
+app.MapOpenApi();
 app.MapRedisDiagnosticsApi();
+app.MapBooksApi();
+app.MapCatalogAdminApi();
 
-app.Run();
+await app.RunAsync();
+return 0;
+
+public partial class Program;
