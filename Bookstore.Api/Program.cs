@@ -1,16 +1,29 @@
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(CatalogCommandLine.HostArguments(args));
 
 builder.AddServiceDefaults();
 builder.AddBookstoreCache("cache");
+builder.AddCatalog();
 builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
 
 var app = builder.Build();
+
+if (await app.RunCatalogCommandAsync(args) is { } exitCode)
+{
+    return exitCode;
+}
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 app.MapDefaultEndpoints();
+app.MapOpenApi();
 app.MapRedisDiagnosticsApi();
 app.MapMonitoringApi();
+app.MapBooksApi();
+app.MapCatalogAdminApi();
 
-app.Run();
+await app.RunAsync();
+return 0;
+
+public partial class Program;

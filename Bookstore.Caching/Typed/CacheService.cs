@@ -90,8 +90,23 @@ public sealed partial class CacheService : ICacheService
         (await GetOrSetEntryAsync(type, id, factory, tags, cancellationToken).ConfigureAwait(false)).Value;
 
     /// <summary><see cref="GetOrSetAsync{T}"/> that also says where the value came from (for <c>X-Cache</c>).</summary>
-    public async ValueTask<CachedValue<T>> GetOrSetEntryAsync<T>(
-        CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
+    public ValueTask<CachedValue<T>> GetOrSetEntryAsync<T>(
+        CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default) =>
+        GetOrSetEntryCoreAsync(type, id, factory, tags, tagsOf: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="GetOrSetEntryAsync{T}"/> for values whose tags are known only once loaded (a list page tagged with every
+    /// book on it): <paramref name="tagsOf"/> runs on the factory's value and its tags are stored with the entry.
+    /// </summary>
+    public ValueTask<CachedValue<T>> GetOrSetTaggedEntryAsync<T>(
+        CacheType type, string id, Func<CancellationToken, Task<T>> factory, Func<T, IEnumerable<string>> tagsOf, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tagsOf);
+        return GetOrSetEntryCoreAsync(type, id, factory, tags: null, tagsOf, cancellationToken);
+    }
+
+    private async ValueTask<CachedValue<T>> GetOrSetEntryCoreAsync<T>(
+        CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags, Func<T, IEnumerable<string>>? tagsOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(factory);
         var slot = _slots[(int)type];
@@ -109,7 +124,7 @@ public sealed partial class CacheService : ICacheService
             }
         }
 
-        var call = new FactoryCall<T>(factory, slot.Policy.IsPersistent ? this : null, slot, key);
+        var call = new FactoryCall<T>(factory, slot.Policy.IsPersistent ? this : null, slot, key, tagsOf);
         T value;
         try
         {
@@ -259,7 +274,8 @@ public sealed partial class CacheService : ICacheService
     }
 
     /// <summary>One factory run: records whether it ran and failed, and writes persistent values through without a TTL.</summary>
-    private sealed class FactoryCall<T>(Func<CancellationToken, Task<T>> factory, CacheService? persistentOwner, TypeSlot slot, string key)
+    private sealed class FactoryCall<T>(
+        Func<CancellationToken, Task<T>> factory, CacheService? persistentOwner, TypeSlot slot, string key, Func<T, IEnumerable<string>>? tagsOf)
     {
         private bool _ran;
         private bool _failed;
@@ -286,6 +302,12 @@ public sealed partial class CacheService : ICacheService
             try
             {
                 var value = await factory(cancellationToken).ConfigureAwait(false);
+                if (tagsOf is not null)
+                {
+                    // FusionCache's adaptive tags: set in the factory, stored with the entry it writes.
+                    context.Tags = [.. context.Tags ?? [], .. tagsOf(value)];
+                }
+
                 if (persistentOwner is not null)
                 {
                     await persistentOwner._redis.SetAsync(FullKey(key), value, RedisService.NoExpiry, cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,407 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Bookstore.Api.Catalog;
+using Bookstore.Caching.Catalog;
+using Bookstore.Caching.Typed;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>
+/// The books endpoints, cache-aside through the typed cache. Reads: <c>Books</c> entries by id (tagged with the book)
+/// and <c>BookLists</c> pages by a canonical id built from the validated query (tagged with every book on the page).
+/// Writes invalidate what they changed: the book and the pages and recommendations holding it; when a change can move
+/// books between pages (create, delete, a change of a field lists sort or filter on) every list page too.
+/// </summary>
+public static partial class BooksApi
+{
+    /// <summary>The largest body a book write accepts; larger ones are refused with 413 before they are parsed.</summary>
+    public const int MaxBookBodyBytes = 64 * 1024;
+
+    public const int MaxPageSize = 100;
+
+    public const int MaxSearchLength = 100;
+
+    private const string CacheHeader = "X-Cache";
+
+    /// <summary>
+    /// A book id looked up and not found is cached as this marker (id 0) so scans of unknown ids do not reach the store;
+    /// creating a book invalidates its id, so a marker never hides a new book.
+    /// </summary>
+    private static readonly Book Absent = new(0, string.Empty, [], 0, 0);
+
+    public static IEndpointRouteBuilder MapBooksApi(this IEndpointRouteBuilder app)
+    {
+        var books = app.MapGroup("/books").WithTags("Books");
+        books.MapGet("/", ListAsync).WithName("ListBooks").WithSummary("A page of books: page ≥ 1, pageSize 1–100, sort popularity|rating|title|year, filters author, language, year.");
+        books.MapGet("/search", SearchAsync).WithName("SearchBooks").WithSummary("Books whose title or author contains q (1–100 characters).");
+        books.MapGet("/{id:int}", GetAsync).WithName("GetBook");
+        books.MapPost("/", CreateAsync).WithName("CreateBook").Accepts<BookRequest>("application/json");
+        books.MapPut("/{id:int}", UpdateAsync).WithName("UpdateBook").Accepts<BookRequest>("application/json");
+        books.MapDelete("/{id:int}", DeleteAsync).WithName("DeleteBook");
+
+        // Ids that are not an int (text, or too large) would otherwise fall through to a 404 or 405: they are bad requests.
+        books.MapMethods("/{id}", [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete], (string id) => InvalidId(id)).ExcludeFromDescription();
+        return app;
+    }
+
+    internal static async Task<IResult> GetAsync(int id, CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (id < 1)
+        {
+            return InvalidId(id.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var entry = await cache.GetOrSetEntryAsync(
+            CacheType.Books,
+            id.ToString(CultureInfo.InvariantCulture),
+            async ct => await store.GetBookAsync(id, ct) ?? Absent,
+            [CacheTags.Book(id)],
+            cancellationToken);
+        response.Headers[CacheHeader] = entry.Header;
+        return entry.Value.Id == 0 ? NotFound(id) : TypedResults.Ok(entry.Value);
+    }
+
+    internal static async Task<IResult> ListAsync(
+        string? page, string? pageSize, string? sort, string? author, string? language, string? year,
+        CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var (pageNumber, size) = ParsePaging(page, pageSize, errors);
+        BookSort? sortBy = sort?.Trim().ToLowerInvariant() switch
+        {
+            null or "popularity" => BookSort.Popularity,
+            "rating" => BookSort.Rating,
+            "title" => BookSort.Title,
+            "year" => BookSort.Year,
+            _ => null,
+        };
+        if (sortBy is null)
+        {
+            errors["sort"] = ["sort must be one of popularity, rating, title, year."];
+        }
+
+        string? languageCode = null;
+        if (language is not null)
+        {
+            languageCode = language.Trim().ToLowerInvariant();
+            if (!LanguagePattern().IsMatch(languageCode))
+            {
+                errors["language"] = ["language must be a language code such as eng or en-us."];
+            }
+        }
+
+        int? yearValue = null;
+        if (year is not null)
+        {
+            if (int.TryParse(year, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var y) && y is >= -5000 and <= 2100)
+            {
+                yearValue = y;
+            }
+            else
+            {
+                errors["year"] = ["year must be an integer between -5000 and 2100."];
+            }
+        }
+
+        var authorText = author?.Trim();
+        if (author is not null && authorText!.Length is 0 or > MaxSearchLength)
+        {
+            errors["author"] = [$"author must be 1 to {MaxSearchLength} characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var query = new BookQuery(pageNumber, size, sortBy!.Value, languageCode, yearValue, authorText);
+        var id = string.Create(CultureInfo.InvariantCulture,
+            $"p{query.Page}.s{query.PageSize}.{query.Sort.ToString().ToLowerInvariant()}.l-{query.Language ?? "any"}.y-{(query.Year is { } yv ? yv.ToString(CultureInfo.InvariantCulture) : "any")}.a-{(query.Author is { } a ? Hash(a) : "any")}");
+        return await CachedPageAsync(cache, id, ct => store.ListBooksAsync(query, ct), response, cancellationToken);
+    }
+
+    internal static async Task<IResult> SearchAsync(
+        string? q, string? page, string? pageSize, CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var (pageNumber, size) = ParsePaging(page, pageSize, errors);
+        var text = q?.Trim() ?? string.Empty;
+        if (text.Length is 0 or > MaxSearchLength)
+        {
+            errors["q"] = [$"q must be 1 to {MaxSearchLength} characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var id = string.Create(CultureInfo.InvariantCulture, $"search.q-{Hash(text)}.p{pageNumber}.s{size}");
+        return await CachedPageAsync(cache, id, ct => store.SearchAsync(text, pageNumber, size, ct), response, cancellationToken);
+    }
+
+    internal static async Task<IResult> CreateAsync(HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        var (input, problem) = await ReadBookAsync(context.Request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var book = await store.CreateBookAsync(input!, cancellationToken);
+        context.Response.Headers[CacheHeader] = "bypass";
+
+        // The new id may have been looked up before (an Absent marker), and the book can belong on any page.
+        await cache.InvalidateBookAsync(book.Id, cancellationToken);
+        await cache.RemoveByTagAsync(CacheTags.Type(CacheType.BookLists), cancellationToken);
+        return TypedResults.Created($"/books/{book.Id}", book);
+    }
+
+    internal static async Task<IResult> UpdateAsync(int id, HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        if (id < 1)
+        {
+            return InvalidId(id.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var (input, problem) = await ReadBookAsync(context.Request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var update = await store.UpdateBookAsync(id, input!, cancellationToken);
+        context.Response.Headers[CacheHeader] = "bypass";
+        if (update is null)
+        {
+            return NotFound(id);
+        }
+
+        await cache.InvalidateBookAsync(id, cancellationToken);
+        if (MovesBetweenPages(update.Before, update.After))
+        {
+            await cache.RemoveByTagAsync(CacheTags.Type(CacheType.BookLists), cancellationToken);
+        }
+
+        return TypedResults.Ok(update.After);
+    }
+
+    internal static async Task<IResult> DeleteAsync(int id, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        if (id < 1)
+        {
+            return InvalidId(id.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var deleted = await store.DeleteBookAsync(id, cancellationToken);
+        response.Headers[CacheHeader] = "bypass";
+        if (!deleted)
+        {
+            return NotFound(id);
+        }
+
+        // The book and the pages holding it; and every page's total and the pages after it shift, so all list pages.
+        await cache.InvalidateBookAsync(id, cancellationToken);
+        await cache.RemoveByTagAsync(CacheTags.Type(CacheType.BookLists), cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>True when the change can move the book into or out of a filtered list or change its place in a sort order.</summary>
+    private static bool MovesBetweenPages(Book before, Book after) =>
+        before.Title != after.Title
+        || before.OriginalPublicationYear != after.OriginalPublicationYear
+        || !string.Equals(before.LanguageCode, after.LanguageCode, StringComparison.OrdinalIgnoreCase)
+        || !before.Authors.SequenceEqual(after.Authors, StringComparer.Ordinal)
+        || before.AverageRating != after.AverageRating
+        || before.RatingsCount != after.RatingsCount;
+
+    private static async Task<IResult> CachedPageAsync(
+        CacheService cache, string id, Func<CancellationToken, Task<BookPage>> load, HttpResponse response, CancellationToken cancellationToken)
+    {
+        // Tagged with every book on the page, so a change to one of them drops the page (type tag "type:booklists" comes with it).
+        var entry = await cache.GetOrSetTaggedEntryAsync(
+            CacheType.BookLists, id, load, page => page.Items.Select(b => CacheTags.Book(b.Id)), cancellationToken);
+        response.Headers[CacheHeader] = entry.Header;
+        return TypedResults.Ok(entry.Value);
+    }
+
+    private static (int Page, int PageSize) ParsePaging(string? page, string? pageSize, Dictionary<string, string[]> errors)
+    {
+        var pageNumber = 1;
+        var size = 20;
+        if (page is not null && (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out pageNumber) || pageNumber < 1 || pageNumber > 100_000))
+        {
+            errors["page"] = ["page must be an integer from 1 to 100000."];
+        }
+
+        if (pageSize is not null && (!int.TryParse(pageSize, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxPageSize))
+        {
+            errors["pageSize"] = [$"pageSize must be an integer from 1 to {MaxPageSize}."];
+        }
+
+        return (pageNumber, size);
+    }
+
+    /// <summary>Free text never goes into a key: a SHA-256 prefix of its lower-case form (128 bits) does.</summary>
+    private static string Hash(string text) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToLowerInvariant())))[..32];
+
+    private static async Task<(BookInput? Input, IResult? Problem)> ReadBookAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!request.HasJsonContentType())
+        {
+            return (null, TypedResults.Problem(title: "Unsupported media type", detail: "Send the book as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType));
+        }
+
+        if (request.ContentLength > MaxBookBodyBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBookBodyBytes;
+        }
+
+        // Read at most one byte more than the limit: a body without Content-Length is cut off there, never buffered whole.
+        var buffer = new byte[MaxBookBodyBytes + 1];
+        var length = 0;
+        try
+        {
+            int read;
+            while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+            {
+                length += read;
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge());
+        }
+
+        if (length > MaxBookBodyBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        BookRequest? body;
+        try
+        {
+            body = JsonSerializer.Deserialize(buffer.AsSpan(0, length), BooksApiJsonContext.Default.BookRequest);
+        }
+        catch (JsonException ex)
+        {
+            return (null, TypedResults.Problem(title: "Malformed JSON", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest));
+        }
+
+        if (body is null)
+        {
+            return (null, TypedResults.Problem(title: "Malformed JSON", detail: "The body must be a JSON object describing a book.", statusCode: StatusCodes.Status400BadRequest));
+        }
+
+        var errors = body.Validate();
+        return errors.Count > 0 ? (null, TypedResults.ValidationProblem(errors)) : (body.ToInput(), null);
+    }
+
+    private static IResult InvalidId(string id) => TypedResults.Problem(
+        title: "Invalid book id",
+        detail: $"'{(id.Length > 20 ? id[..20] + "…" : id)}' is not a book id: ids are integers from 1 to {int.MaxValue}.",
+        statusCode: StatusCodes.Status400BadRequest);
+
+    private static IResult NotFound(int id) =>
+        TypedResults.Problem(title: "Book not found", detail: $"No book has id {id}.", statusCode: StatusCodes.Status404NotFound);
+
+    private static IResult TooLarge() => TypedResults.Problem(
+        title: "Request body too large", detail: $"A book is at most {MaxBookBodyBytes / 1024} KB of JSON.", statusCode: StatusCodes.Status413PayloadTooLarge);
+
+    [GeneratedRegex("^[a-z]{2,3}(-[a-z0-9]{2,8})?$")]
+    internal static partial Regex LanguagePattern();
+
+    [GeneratedRegex("^[0-9]{13}$")]
+    private static partial Regex Isbn13Pattern();
+
+    /// <summary>The JSON a client sends for POST and PUT. Everything is nullable so a missing field is a validation error, not a parse error.</summary>
+    public sealed class BookRequest
+    {
+        public string? Title { get; set; }
+
+        public List<string?>? Authors { get; set; }
+
+        public decimal? Price { get; set; }
+
+        public string? Isbn13 { get; set; }
+
+        public int? OriginalPublicationYear { get; set; }
+
+        public string? LanguageCode { get; set; }
+
+        public string? ImageUrl { get; set; }
+
+        public string? Description { get; set; }
+
+        internal Dictionary<string, string[]> Validate()
+        {
+            var errors = new Dictionary<string, string[]>();
+            if (string.IsNullOrWhiteSpace(Title) || Title.Trim().Length > 1000)
+            {
+                errors["title"] = ["title is required, 1 to 1000 characters."];
+            }
+
+            if (Authors is null || Authors.Count is 0 or > 20 || Authors.Any(a => string.IsNullOrWhiteSpace(a) || a.Trim().Length > 300))
+            {
+                errors["authors"] = ["authors is required: 1 to 20 names of 1 to 300 characters."];
+            }
+
+            if (Price is not { } price || price < 0 || price > 10_000 || price.Scale > 2 && price != Math.Round(price, 2))
+            {
+                errors["price"] = ["price is required: 0 to 10000 with at most 2 decimals."];
+            }
+
+            if (Isbn13 is not null && !Isbn13Pattern().IsMatch(Isbn13))
+            {
+                errors["isbn13"] = ["isbn13 must be 13 digits."];
+            }
+
+            if (OriginalPublicationYear is < -5000 or > 2100)
+            {
+                errors["originalPublicationYear"] = ["originalPublicationYear must be between -5000 and 2100."];
+            }
+
+            if (LanguageCode is not null && !LanguagePattern().IsMatch(LanguageCode.ToLowerInvariant()))
+            {
+                errors["languageCode"] = ["languageCode must be a language code such as eng or en-US."];
+            }
+
+            if (ImageUrl is not null && (ImageUrl.Length > 2000 || !Uri.TryCreate(ImageUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+            {
+                errors["imageUrl"] = ["imageUrl must be an absolute http or https URL of at most 2000 characters."];
+            }
+
+            if (Description is { Length: > 20_000 })
+            {
+                errors["description"] = ["description is at most 20000 characters."];
+            }
+
+            return errors;
+        }
+
+        internal BookInput ToInput() => new(
+            Title!.Trim(),
+            [.. Authors!.Select(a => a!.Trim())],
+            Price!.Value,
+            Isbn13,
+            OriginalPublicationYear,
+            LanguageCode,
+            ImageUrl,
+            Description);
+    }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(BooksApi.BookRequest))]
+internal sealed partial class BooksApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,75 @@
+using Bookstore.Caching.Catalog;
+
+namespace Bookstore.Api.Catalog;
+
+/// <summary>
+/// The catalog's data store. The API, the importer and the cache only know this interface; the provider behind it
+/// (SQLite today) is chosen by <c>Bookstore:Catalog:Provider</c>. Reads return the cached records of
+/// <see cref="Bookstore.Caching.Catalog"/>, so what is cached is exactly what is served.
+/// </summary>
+public interface ICatalogStore
+{
+    /// <summary>Creates the schema when it does not exist yet.</summary>
+    Task EnsureCreatedAsync(CancellationToken cancellationToken);
+
+    Task<int> CountBooksAsync(CancellationToken cancellationToken);
+
+    Task<Book?> GetBookAsync(int id, CancellationToken cancellationToken);
+
+    /// <summary>A page of books, filtered and sorted; list entries carry no description.</summary>
+    Task<BookPage> ListBooksAsync(BookQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Books whose title or an author's name contains the text (case-insensitive), most rated first.</summary>
+    Task<BookPage> SearchAsync(string text, int page, int pageSize, CancellationToken cancellationToken);
+
+    Task<Book> CreateBookAsync(BookInput input, CancellationToken cancellationToken);
+
+    /// <summary>The updated book and the book as it was, or <see langword="null"/> when there is no such book.</summary>
+    Task<BookUpdate?> UpdateBookAsync(int id, BookInput input, CancellationToken cancellationToken);
+
+    Task<bool> DeleteBookAsync(int id, CancellationToken cancellationToken);
+
+    /// <summary>Adds or updates books by their goodreads id (idempotent); the rows are already validated.</summary>
+    Task<ImportCounts> UpsertImportedBooksAsync(IReadOnlyList<ImportedBook> books, CancellationToken cancellationToken);
+
+    /// <summary>Writes the shipped seed when the catalog holds no book; false when it already had books.</summary>
+    Task<bool> SeedIfEmptyAsync(CatalogSeed seed, CancellationToken cancellationToken);
+}
+
+public enum BookSort
+{
+    Popularity,
+    Rating,
+    Title,
+    Year,
+}
+
+/// <summary>A validated list query; <see cref="Language"/> is lower case, <see cref="Author"/> is matched as a substring.</summary>
+public sealed record BookQuery(int Page, int PageSize, BookSort Sort, string? Language, int? Year, string? Author);
+
+/// <summary>What a client sends to create or replace a book (validated by the API before it reaches the store).</summary>
+public sealed record BookInput(
+    string Title,
+    IReadOnlyList<string> Authors,
+    decimal Price,
+    string? Isbn13 = null,
+    int? OriginalPublicationYear = null,
+    string? LanguageCode = null,
+    string? ImageUrl = null,
+    string? Description = null);
+
+public sealed record BookUpdate(Book Before, Book After);
+
+/// <summary>One valid row of a goodreads-style CSV.</summary>
+public sealed record ImportedBook(
+    int GoodreadsBookId,
+    string Title,
+    IReadOnlyList<string> Authors,
+    double AverageRating,
+    int RatingsCount,
+    string? Isbn13,
+    int? OriginalPublicationYear,
+    string? LanguageCode,
+    string? ImageUrl);
+
+public sealed record ImportCounts(int Added, int Updated, int Unchanged);
