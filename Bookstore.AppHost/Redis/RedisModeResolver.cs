@@ -76,7 +76,7 @@ public sealed class RedisModeResolver(Func<bool> containerRuntimeAnswers, Func<s
     /// True when the configured runtime (docker by default, as in Aspire) or, with none configured, podman
     /// answers <c>info</c>. A client without a running engine fails this within the timeout.
     /// </summary>
-    private static bool ContainerRuntimeAnswers(string? configuredRuntime)
+    public static bool ContainerRuntimeAnswers(string? configuredRuntime)
     {
         string[] candidates = string.IsNullOrWhiteSpace(configuredRuntime) ? ["docker", "podman"] : [configuredRuntime];
         return candidates.Any(runtime => FindOnPath(runtime) is { } executable && AnswersInfo(executable));

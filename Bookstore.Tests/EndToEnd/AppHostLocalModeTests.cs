@@ -21,7 +21,8 @@ public sealed class AppHostLocalModeTests
         using var data = new TemporaryDirectory("bookstore-e2e-");
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(
-            ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}"], ct);
+            ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}",
+             "--Bookstore:Prometheus:Mode=local", $"--Bookstore:Prometheus:DataDirectory={data.Path}/prometheus"], ct);
 
         await using (var app = await builder.BuildAsync(ct))
         {
@@ -82,6 +83,28 @@ public sealed class AppHostLocalModeTests
             using var worker = app.CreateHttpClient("worker");
             await PromtoolAcceptsAsync(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct), ct);
 
+            // The local Prometheus scrapes the api: after N more lookups its query API sees them within 30 s.
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("prometheus", startup.Token);
+            const int N = 10;
+            for (var i = 0; i < N; i++)
+            {
+                (await http.GetAsync(new Uri("/redis/roundtrip", UriKind.Relative), ct)).EnsureSuccessStatusCode();
+            }
+
+            using var prometheus = new HttpClient { BaseAddress = app.GetEndpoint("prometheus", "http") };
+            double total = 0;
+            var scraped = await LinuxProcesses.WaitUntilAsync(
+                async () =>
+                {
+                    var answer = await prometheus.GetFromJsonAsync<JsonElement>("/api/v1/query?query=sum(bookstore_cache_requests_total)", ct);
+                    var result = answer.GetProperty("data").GetProperty("result");
+                    total = result.GetArrayLength() == 0 ? 0 : double.Parse(result[0].GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+                    return total >= N;
+                },
+                TimeSpan.FromSeconds(30),
+                ct);
+            Assert.True(scraped, $"Prometheus saw sum(bookstore_cache_requests_total) = {total} after {N} lookups.");
+
             // Redis persisted to the data folder the AppHost gave it (AOF on).
             Assert.True(Directory.Exists(Path.Combine(data.Path, "appendonlydir")));
         }
@@ -98,7 +121,9 @@ public sealed class AppHostLocalModeTests
     {
         var ct = TestContext.Current.CancellationToken;
         using var data = new TemporaryDirectory("bookstore-signal-");
-        await using var appHost = AppHostProcess.Start(["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}"]);
+        await using var appHost = AppHostProcess.Start(
+            ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}",
+             "--Bookstore:Prometheus:Mode=local", $"--Bookstore:Prometheus:DataDirectory={data.Path}/prometheus"]);
 
         var started = await LinuxProcesses.WaitUntilAsync(
             () => LinuxProcesses.RedisServersIn(data.Path).Count == 1
@@ -112,7 +137,8 @@ public sealed class AppHostLocalModeTests
         Assert.True(await appHost.WaitForExitAsync(TimeSpan.FromSeconds(60), ct), $"The AppHost did not exit within 60 s of SIG{signal}:\n" + appHost.Output);
 
         var clean = await LinuxProcesses.WaitUntilAsync(
-            () => LinuxProcesses.RedisServersIn(data.Path).Count == 0 && ServiceProcesses().Count == 0,
+            () => LinuxProcesses.RedisServersIn(data.Path).Count == 0 && ServiceProcesses().Count == 0
+                  && LinuxProcesses.WithCommandLineContaining($"--config.file={data.Path}/prometheus").Count == 0,
             TimeSpan.FromSeconds(30),
             ct);
         Assert.True(clean, $"Left running after SIG{signal}: redis-server {LinuxProcesses.RedisServersIn(data.Path).Count}, services {ServiceProcesses().Count}");

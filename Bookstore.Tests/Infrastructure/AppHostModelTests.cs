@@ -82,7 +82,8 @@ public sealed class AppHostModelTests
     public async Task ExternalModeStartsNothingAndGivesTheConnectionStringToApiAndWorker()
     {
         const string connectionString = "redis.example.internal:6380,ssl=true,password=from-the-vault";
-        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=external", $"--ConnectionStrings:cache={connectionString}");
+        await using var builder = await CreateAsync(
+            "--Bookstore:Redis:Mode=external", $"--ConnectionStrings:cache={connectionString}", "--Bookstore:Prometheus:Mode=off");
 
         Assert.Empty(builder.Resources.OfType<ContainerResource>());
         Assert.Empty(builder.Resources.OfType<LocalRedisResource>());
@@ -154,6 +155,43 @@ public sealed class AppHostModelTests
         var cache = Assert.IsType<RedisResource>(Assert.Single(builder.Resources, r => r.Name == "cache"));
         var args = await builder.ArgumentsAsync(cache);
         Assert.Contains($"--maxmemory {maxMemory} --maxclients {maxClients}", args[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PrometheusLocalModeScrapesApiAndWorkerFromTheLocalBinary()
+    {
+        using var data = new TemporaryDirectory("bookstore-model-");
+        await using var builder = await CreateAsync(
+            "--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}",
+            "--Bookstore:Prometheus:Mode=local", $"--Bookstore:Prometheus:DataDirectory={data.Path}/prometheus");
+
+        var prometheus = Assert.IsType<ExecutableResource>(Assert.Single(builder.Resources, r => r.Name == "prometheus"));
+        Assert.Equal("prometheus", prometheus.Command);
+        var args = await builder.ArgumentsAsync(prometheus);
+        Assert.Contains($"--config.file={data.Path}/prometheus/prometheus.yml", args);
+        Assert.Contains(args, a => a.StartsWith("--web.listen-address=127.0.0.1:", StringComparison.Ordinal));
+        var endpoint = Assert.Single(prometheus.Annotations.OfType<EndpointAnnotation>());
+        Assert.False(endpoint.IsProxied);
+        Assert.Contains(prometheus.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "api");
+        Assert.Contains(prometheus.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "worker");
+        Assert.NotEmpty(prometheus.Annotations.OfType<HealthCheckAnnotation>());
+    }
+
+    [Fact]
+    public async Task PrometheusContainerModeMountsTheRenderedConfiguration()
+    {
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=container", "--Bookstore:Prometheus:Mode=container");
+
+        var prometheus = Assert.IsType<ContainerResource>(Assert.Single(builder.Resources, r => r.Name == "prometheus"));
+        Assert.EndsWith("prom/prometheus", Assert.Single(prometheus.Annotations.OfType<ContainerImageAnnotation>()).Image, StringComparison.Ordinal);
+        Assert.Contains(prometheus.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/etc/prometheus" && m.IsReadOnly);
+    }
+
+    [Fact]
+    public async Task PrometheusCanBeSwitchedOff()
+    {
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=container", "--Bookstore:Prometheus:Mode=off");
+        Assert.DoesNotContain(builder.Resources, r => r.Name == "prometheus");
     }
 
     internal static string RepositoryRoot()

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Aspire.Hosting.ApplicationModel;
+using Bookstore.AppHost.Redis;
+using Microsoft.Extensions.Configuration;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// The <c>prometheus</c> resource: a Prometheus server scraping api and worker <c>/metrics</c> at their real ports,
+/// from a configuration rendered from <c>prometheus/prometheus.yml</c>. Same pattern as the Redis modes:
+/// <c>Bookstore:Prometheus:Mode</c> = auto (container if a runtime answers, else the local <c>prometheus</c> binary,
+/// else none, with a log line), container, local, or off.
+/// </summary>
+public static class BookstorePrometheusExtensions
+{
+    public const string ModeKey = "Bookstore:Prometheus:Mode";
+    public const string ScrapeInterval = "5s";
+
+    public static IResourceBuilder<IResourceWithEndpoints>? AddBookstorePrometheus(
+        this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> api, IResourceBuilder<ProjectResource> worker)
+    {
+        var requested = (builder.Configuration[ModeKey] ?? "auto").Trim().ToLowerInvariant();
+        var template = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "prometheus", "prometheus.yml"));
+        var dataDirectory = Path.GetFullPath(
+            builder.Configuration["Bookstore:Prometheus:DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, ".data", "prometheus"));
+
+        var mode = requested switch
+        {
+            "off" => "off",
+            "container" or "local" => requested,
+            "auto" => RedisModeResolver.ContainerRuntimeAnswers(builder.Configuration["ASPIRE_CONTAINER_RUNTIME"])
+                ? "container"
+                : RedisModeResolver.FindOnPath("prometheus") is not null ? "local" : "off",
+            _ => throw new DistributedApplicationException($"'{ModeKey}' is '{requested}'. Use one of: auto, container, local, off."),
+        };
+        if (mode == "off")
+        {
+            return null;
+        }
+
+        var port = FreeLoopbackPort();
+        var configFile = Path.Combine(dataDirectory, "prometheus.yml");
+        return mode == "local"
+            ? Configure(builder.AddExecutable("prometheus", "prometheus", dataDirectory,
+                    $"--config.file={configFile}",
+                    $"--storage.tsdb.path={Path.Combine(dataDirectory, "tsdb")}",
+                    $"--web.listen-address=127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+                    "--storage.tsdb.retention.time=2d")
+                .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: false))
+            : Configure(builder.AddContainer("prometheus", "prom/prometheus", "v3.5.0")
+                .WithBindMount(dataDirectory, "/etc/prometheus", isReadOnly: true)
+                .WithHttpEndpoint(targetPort: 9090, name: "http"));
+
+        IResourceBuilder<IResourceWithEndpoints> Configure<T>(IResourceBuilder<T> prometheus)
+            where T : IResourceWithEndpoints, IResourceWithWaitSupport
+        {
+            var inContainer = mode == "container";
+            builder.Eventing.Subscribe<BeforeResourceStartedEvent>(prometheus.Resource, async (_, cancellationToken) =>
+            {
+                Directory.CreateDirectory(dataDirectory);
+                var text = (await File.ReadAllTextAsync(template, cancellationToken).ConfigureAwait(false))
+                    .Replace("{{SCRAPE_INTERVAL}}", ScrapeInterval, StringComparison.Ordinal)
+                    .Replace("{{TARGETS_API}}", Target(api, inContainer), StringComparison.Ordinal)
+                    .Replace("{{TARGETS_WORKER}}", Target(worker, inContainer), StringComparison.Ordinal);
+                await File.WriteAllTextAsync(configFile, text, cancellationToken).ConfigureAwait(false);
+            });
+
+            var configured = prometheus
+                .WaitFor(api)
+                .WaitFor(worker)
+                .WithHttpHealthCheck("/-/ready")
+                .WithUrlForEndpoint("http", url => url.DisplayText = "Prometheus");
+            return builder.CreateResourceBuilder<IResourceWithEndpoints>(configured.Resource);
+        }
+    }
+
+    private static string Target(IResourceBuilder<ProjectResource> project, bool fromContainer)
+    {
+        var endpoint = project.GetEndpoint("http");
+        var host = fromContainer ? "host.docker.internal" : "127.0.0.1";
+        return $"'{host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}'";
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
