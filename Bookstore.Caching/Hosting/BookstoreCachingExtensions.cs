@@ -76,7 +76,6 @@ public static class BookstoreCachingExtensions
 
         var cacheOptions = builder.Configuration.GetSection(CacheOptions.SectionName).Get<CacheOptions>() ?? new CacheOptions();
         var policies = new CachePolicyTable(cacheOptions.Policies);
-        builder.Services.AddSingleton(policies);
         builder.Services.PostConfigure<CacheOptions>(o =>
         {
             if (!o.JsonTypeInfoResolvers.OfType<FusionCacheEntryJsonResolver>().Any())
@@ -86,18 +85,7 @@ public static class BookstoreCachingExtensions
             }
         });
 
-        builder.Services.AddFusionCache()
-            .WithOptions(options =>
-            {
-                options.CacheKeyPrefix = CacheKeyBuilder.VersionedPrefix;
-
-                // Keys in Redis are exactly our keys (bookstore:v1:...), so the ACL's key pattern covers them.
-                options.DistributedCacheKeyModifierMode = CacheKeyModifierMode.None;
-                options.BackplaneChannelPrefix = BackplaneChannelPrefix;
-                options.TagsDefaultEntryOptions.Size = 1;
-                options.DefaultEntryOptions.Size = 1;
-            })
-            .WithMemoryCache(_ => new MemoryCache(new MemoryCacheOptions { SizeLimit = L1MaxEntries }))
+        AddTypedCacheMemoryLevel(builder.Services, policies)
             .WithSerializer(sp => new FusionCacheSerializerAdapter(sp.GetRequiredService<CacheSerializer>(), sp.GetRequiredService<CacheMetrics>()))
             .WithDistributedCache(sp =>
             {
@@ -113,9 +101,31 @@ public static class BookstoreCachingExtensions
                 return new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => Task.FromResult(connection) });
             });
 
-        builder.Services.TryAddSingleton<CacheService>();
-        builder.Services.TryAddSingleton<ICacheService>(sp => sp.GetRequiredService<CacheService>());
         return builder;
+    }
+
+    /// <summary>
+    /// The Redis-free part of <see cref="AddBookstoreCache"/>: the policy table, FusionCache with its options and L1
+    /// memory cache, and <see cref="CacheService"/>. The caller adds the serializer, L2 and backplane; the benchmarks
+    /// use it alone to measure the L1 path with the production options.
+    /// </summary>
+    internal static IFusionCacheBuilder AddTypedCacheMemoryLevel(IServiceCollection services, CachePolicyTable policies)
+    {
+        services.AddSingleton(policies);
+        services.TryAddSingleton<CacheService>();
+        services.TryAddSingleton<ICacheService>(sp => sp.GetRequiredService<CacheService>());
+        return services.AddFusionCache()
+            .WithOptions(options =>
+            {
+                options.CacheKeyPrefix = CacheKeyBuilder.VersionedPrefix;
+
+                // Keys in Redis are exactly our keys (bookstore:v1:...), so the ACL's key pattern covers them.
+                options.DistributedCacheKeyModifierMode = CacheKeyModifierMode.None;
+                options.BackplaneChannelPrefix = BackplaneChannelPrefix;
+                options.TagsDefaultEntryOptions.Size = 1;
+                options.DefaultEntryOptions.Size = 1;
+            })
+            .WithMemoryCache(_ => new MemoryCache(new MemoryCacheOptions { SizeLimit = L1MaxEntries }));
     }
 
     private static void ValidateNow(object options, string section)
