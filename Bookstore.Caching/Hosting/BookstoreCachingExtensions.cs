@@ -95,7 +95,6 @@ public static class BookstoreCachingExtensions
 
         var cacheOptions = builder.Configuration.GetSection(CacheOptions.SectionName).Get<CacheOptions>() ?? new CacheOptions();
         var policies = new CachePolicyTable(cacheOptions.Policies);
-        builder.Services.AddSingleton(policies);
         builder.Services.PostConfigure<CacheOptions>(o =>
         {
             if (!o.JsonTypeInfoResolvers.OfType<FusionCacheEntryJsonResolver>().Any())
@@ -105,20 +104,7 @@ public static class BookstoreCachingExtensions
             }
         });
 
-        // The L1 store, registered so /cache/stats can report how many entries it holds.
-        builder.Services.TryAddSingleton(_ => new CacheL1Store(L1MaxEntries));
-        builder.Services.AddFusionCache()
-            .WithOptions(options =>
-            {
-                options.CacheKeyPrefix = CacheKeyBuilder.VersionedPrefix;
-
-                // Keys in Redis are exactly our keys (bookstore:v1:...), so the ACL's key pattern covers them.
-                options.DistributedCacheKeyModifierMode = CacheKeyModifierMode.None;
-                options.BackplaneChannelPrefix = BackplaneChannelPrefix;
-                options.TagsDefaultEntryOptions.Size = 1;
-                options.DefaultEntryOptions.Size = 1;
-            })
-            .WithMemoryCache(sp => sp.GetRequiredService<CacheL1Store>().Memory)
+        AddTypedCacheMemoryLevel(builder.Services, policies)
             .WithSerializer(sp => new FusionCacheSerializerAdapter(sp.GetRequiredService<CacheSerializer>(), sp.GetRequiredService<CacheMetrics>()))
             .WithDistributedCache(sp =>
             {
@@ -134,9 +120,34 @@ public static class BookstoreCachingExtensions
                 return new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => Task.FromResult(connection) });
             });
 
-        builder.Services.TryAddSingleton<CacheService>();
-        builder.Services.TryAddSingleton<ICacheService>(sp => sp.GetRequiredService<CacheService>());
         return builder;
+    }
+
+    /// <summary>
+    /// The Redis-free part of <see cref="AddBookstoreCache"/>: the policy table, FusionCache with its options and L1
+    /// memory cache, and <see cref="CacheService"/>. The caller adds the serializer, L2 and backplane; the benchmarks
+    /// use it alone to measure the L1 path with the production options.
+    /// </summary>
+    internal static IFusionCacheBuilder AddTypedCacheMemoryLevel(IServiceCollection services, CachePolicyTable policies)
+    {
+        services.AddSingleton(policies);
+
+        // The L1 store, registered so /cache/stats can report how many entries it holds.
+        services.TryAddSingleton(_ => new CacheL1Store(L1MaxEntries));
+        services.TryAddSingleton<CacheService>();
+        services.TryAddSingleton<ICacheService>(sp => sp.GetRequiredService<CacheService>());
+        return services.AddFusionCache()
+            .WithOptions(options =>
+            {
+                options.CacheKeyPrefix = CacheKeyBuilder.VersionedPrefix;
+
+                // Keys in Redis are exactly our keys (bookstore:v1:...), so the ACL's key pattern covers them.
+                options.DistributedCacheKeyModifierMode = CacheKeyModifierMode.None;
+                options.BackplaneChannelPrefix = BackplaneChannelPrefix;
+                options.TagsDefaultEntryOptions.Size = 1;
+                options.DefaultEntryOptions.Size = 1;
+            })
+            .WithMemoryCache(sp => sp.GetRequiredService<CacheL1Store>().Memory);
     }
 
     private static void ValidateNow(object options, string section)

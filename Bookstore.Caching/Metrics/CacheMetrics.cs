@@ -61,9 +61,14 @@ public sealed class CacheMetrics : IDisposable
     }
 
     /// <summary>Counts one lookup with its outcome.</summary>
-    public void RecordRequest(string cacheType, CacheLevel level, CacheOutcome outcome)
+    public void RecordRequest(string cacheType, CacheLevel level, CacheOutcome outcome) => RecordRequest(For(cacheType), level, outcome);
+
+    /// <summary>
+    /// <see cref="RecordRequest(string, CacheLevel, CacheOutcome)"/> with the type's counters resolved once by the
+    /// caller (<see cref="CountersFor"/>), so the L1-hit path does not look them up on every call.
+    /// </summary>
+    internal void RecordRequest(CacheTypeCounters counters, CacheLevel level, CacheOutcome outcome)
     {
-        var counters = For(cacheType);
         counters.Record(outcome);
         if (!_enabled)
         {
@@ -81,24 +86,23 @@ public sealed class CacheMetrics : IDisposable
     /// <summary>Times one operation; <paramref name="failed"/> operations count towards the error rate.</summary>
     public void RecordOperation(string operation, string cacheType, TimeSpan elapsed, bool failed = false)
     {
-        Interlocked.Increment(ref _operations);
-        Interlocked.Add(ref _durationTicks, elapsed.Ticks);
-        if (failed)
+        if (CountOperation(elapsed, failed))
         {
-            Interlocked.Increment(ref _operationErrors);
+            RecordDuration(operation, For(cacheType).Name, elapsed);
         }
-
-        if (!_enabled)
-        {
-            return;
-        }
-
-        _duration.Record(elapsed.TotalSeconds, new TagList
-        {
-            { "cache.operation", operation },
-            { "cache.type", For(cacheType).Name },
-        });
     }
+
+    /// <summary><see cref="RecordOperation(string, string, TimeSpan, bool)"/> with the type's counters already resolved.</summary>
+    internal void RecordOperation(string operation, CacheTypeCounters counters, TimeSpan elapsed, bool failed = false)
+    {
+        if (CountOperation(elapsed, failed))
+        {
+            RecordDuration(operation, counters.Name, elapsed);
+        }
+    }
+
+    /// <summary>The counters <paramref name="cacheType"/> is recorded in (those of "other" past <see cref="MaxCacheTypes"/>).</summary>
+    internal CacheTypeCounters CountersFor(string cacheType) => For(cacheType);
 
     public void RecordError(string operation, string errorType, string? cacheType = null)
     {
@@ -179,6 +183,26 @@ public sealed class CacheMetrics : IDisposable
         _ => "error",
     };
 
+    /// <summary>Counts the operation into the snapshot; true when the instruments record too.</summary>
+    private bool CountOperation(TimeSpan elapsed, bool failed)
+    {
+        Interlocked.Increment(ref _operations);
+        Interlocked.Add(ref _durationTicks, elapsed.Ticks);
+        if (failed)
+        {
+            Interlocked.Increment(ref _operationErrors);
+        }
+
+        return _enabled;
+    }
+
+    private void RecordDuration(string operation, string cacheTypeName, TimeSpan elapsed) =>
+        _duration.Record(elapsed.TotalSeconds, new TagList
+        {
+            { "cache.operation", operation },
+            { "cache.type", cacheTypeName },
+        });
+
     private CacheTypeCounters For(string cacheType)
     {
         if (_types.TryGetValue(cacheType, out var counters))
@@ -204,7 +228,7 @@ public sealed class CacheMetrics : IDisposable
         }
     }
 
-    private sealed class CacheTypeCounters(string name)
+    internal sealed class CacheTypeCounters(string name)
     {
         private long _hits;
         private long _misses;

@@ -82,12 +82,16 @@ public sealed partial class CacheService : ICacheService
             await _cache.SetAsync(key, value, slot.Options, WithTypeTag(slot, tags), cancellationToken).ConfigureAwait(false);
         }
 
-        _metrics.RecordOperation("set", slot.Name, Stopwatch.GetElapsedTime(started));
+        _metrics.RecordOperation("set", slot.CountersIn(_metrics), Stopwatch.GetElapsedTime(started));
     }
 
-    public async ValueTask<T> GetOrSetAsync<T>(
-        CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default) =>
-        (await GetOrSetEntryAsync(type, id, factory, tags, cancellationToken).ConfigureAwait(false)).Value;
+    public ValueTask<T> GetOrSetAsync<T>(
+        CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        // An L1 hit completes synchronously: unwrap it without a second async state machine.
+        var entry = GetOrSetEntryAsync(type, id, factory, tags, cancellationToken);
+        return entry.IsCompletedSuccessfully ? new ValueTask<T>(entry.Result.Value) : ValueOf(entry);
+    }
 
     /// <summary><see cref="GetOrSetAsync{T}"/> that also says where the value came from (for <c>X-Cache</c>).</summary>
     public ValueTask<CachedValue<T>> GetOrSetEntryAsync<T>(
@@ -169,7 +173,7 @@ public sealed partial class CacheService : ICacheService
         }
 
         await _cache.RemoveAsync(key, slot.Policy.IsPersistent ? slot.MemoryOnly : slot.Options, cancellationToken).ConfigureAwait(false);
-        _metrics.RecordOperation("remove", slot.Name, Stopwatch.GetElapsedTime(started));
+        _metrics.RecordOperation("remove", slot.CountersIn(_metrics), Stopwatch.GetElapsedTime(started));
     }
 
     public async ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
@@ -199,23 +203,36 @@ public sealed partial class CacheService : ICacheService
 
     internal static string FullKey(string relativeKey) => CacheKeyBuilder.VersionedPrefix + relativeKey;
 
-    private static string Key(TypeSlot slot, string id) => CacheKeyBuilder.Relative(slot.Name, id);
+    private static string Key(TypeSlot slot, string id) => slot.KeyFor(id);
+
+    private static async ValueTask<T> ValueOf<T>(ValueTask<CachedValue<T>> entry) => (await entry.ConfigureAwait(false)).Value;
 
     private static IEnumerable<string> WithTypeTag(TypeSlot slot, IEnumerable<string>? tags) =>
         tags is null ? slot.TypeTag : [.. tags, slot.TypeTag[0]];
 
     private void Record(TypeSlot slot, string operation, long started, CacheLevel level, CacheOutcome outcome)
     {
-        _metrics.RecordRequest(slot.Name, level, outcome);
-        _metrics.RecordOperation(operation, slot.Name, Stopwatch.GetElapsedTime(started));
+        var counters = slot.CountersIn(_metrics);
+        _metrics.RecordRequest(counters, level, outcome);
+        _metrics.RecordOperation(operation, counters, Stopwatch.GetElapsedTime(started));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Served a stale {CacheType} value for {Key}: its source failed (fail-safe)")]
     private partial void LogServedStale(string cacheType, string key);
 
-    /// <summary>Per-type state computed once: the segment name, the entry options and the type tag.</summary>
+    /// <summary>Per-type state computed once: the segment name, the entry options, the type tag and the keys of small ids.</summary>
     private sealed class TypeSlot
     {
+        /// <summary>
+        /// Ids 0 to 4095 (canonical decimal) keep their relative key once built, so a hit on them allocates no key:
+        /// most ids are numbers, and goodbooks-10k numbers its books roughly by popularity. 32 KB of slots per type
+        /// that sees a small numeric id, filled on use.
+        /// </summary>
+        private const int CachedNumericIds = 4096;
+
+        private string?[]? _numericKeys;
+        private CacheMetrics.CacheTypeCounters? _counters;
+
         public TypeSlot(CachePolicy policy)
         {
             Policy = policy;
@@ -264,7 +281,45 @@ public sealed partial class CacheService : ICacheService
 
         public FusionCacheEntryOptions MemoryOnlyNoNotify { get; }
 
+        /// <summary>The relative key of <paramref name="id"/>, built and validated by <see cref="CacheKeyBuilder.Relative"/>.</summary>
+        public string KeyFor(string id)
+        {
+            if (!TryParseSmallId(id, out var number))
+            {
+                return CacheKeyBuilder.Relative(Name, id);
+            }
+
+            // Racing threads may both build a key or the array; each builds the same value, and one copy stays.
+            var keys = _numericKeys ??= new string?[CachedNumericIds];
+            return keys[number] ??= CacheKeyBuilder.Relative(Name, id);
+        }
+
+        /// <summary>This type's counters in <paramref name="metrics"/>, looked up on first use rather than on every call.</summary>
+        public CacheMetrics.CacheTypeCounters CountersIn(CacheMetrics metrics) => _counters ??= metrics.CountersFor(Name);
+
         private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+        /// <summary>Digits only, without a leading zero ("042" is another id than "42" and keeps its own key).</summary>
+        private static bool TryParseSmallId(string id, out int number)
+        {
+            number = 0;
+            if (id is null || id.Length is 0 or > 4 || (id.Length > 1 && id[0] == '0'))
+            {
+                return false;
+            }
+
+            foreach (var c in id)
+            {
+                if (!char.IsAsciiDigit(c))
+                {
+                    return false;
+                }
+
+                number = (number * 10) + (c - '0');
+            }
+
+            return number < CachedNumericIds;
+        }
 
         private static string SegmentOf(CacheType type) => type switch
         {

@@ -34,6 +34,28 @@ public sealed class CacheServiceTests
     }
 
     [Fact]
+    public async Task NumericIdsWithTheSameValueButOtherTextAreDifferentEntries()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var host = await CachingHost.StartWithCacheAsync(server);
+        var cache = host.Get<CacheService>();
+        string[] ids = ["42", "042", "0", "4095", "4096", "123456"];
+
+        foreach (var id in ids)
+        {
+            await cache.GetOrSetAsync(CacheType.Books, id, _ => Task.FromResult(Dune with { Title = "Dune " + id }), cancellationToken: Ct);
+        }
+
+        var db = host.Get<IConnectionMultiplexer>().GetDatabase();
+        foreach (var id in ids)
+        {
+            var hit = await cache.GetOrSetEntryAsync<Book>(CacheType.Books, id, _ => throw new InvalidOperationException("must be cached"), cancellationToken: Ct);
+            Assert.Equal((CacheSource.L1, "Dune " + id), (hit.Source, hit.Value.Title));
+            Assert.True(await db.KeyExistsAsync("bookstore:v1:books:" + id), id);
+        }
+    }
+
+    [Fact]
     public async Task HundredConcurrentMissesOnAColdKeyCallTheFactoryOnce()
     {
         await using var server = await RedisServer.StartAsync();
