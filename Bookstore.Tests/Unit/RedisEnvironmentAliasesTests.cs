@@ -62,6 +62,52 @@ public sealed class RedisEnvironmentAliasesTests
         Assert.Equal("allkeys-lru", options.EvictionPolicy);
     }
 
+    [Fact]
+    public void EveryAliasReachesItsBoundOption()
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["REDIS_HOST"] = "redis.internal",
+            ["REDIS_PORT"] = "6381",
+            ["REDIS_DB"] = "2",
+            ["REDIS_PASSWORD"] = "pa55",
+            ["REDIS_MAXMEMORY"] = "1gb",
+            ["REDIS_MAX_CONNECTIONS"] = "150",
+            ["REDIS_CONNECTION_TIMEOUT"] = "2500",
+            ["REDIS_SOCKET_TIMEOUT"] = "900",
+            ["REDIS_HEALTH_CHECK_INTERVAL"] = "5",
+            ["REDIS_ENABLE_COMPRESSION"] = "false",
+            ["REDIS_ENABLE_SERIALIZATION"] = "false",
+            ["REDIS_COMPRESSION_THRESHOLD"] = "4096",
+            ["REDIS_CACHE_STRATEGY"] = "ttl",
+            ["REDIS_DEFAULT_TTL"] = "120",
+            ["REDIS_ENABLE_MONITORING"] = "false",
+            ["REDIS_ENABLE_METRICS"] = "off",
+            ["REDIS_LOG_LEVEL"] = "error",
+        };
+        var configuration = new ConfigurationBuilder().AddRedisEnvironmentAliases(name => variables.GetValueOrDefault(name)).Build();
+        var redis = configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>()!;
+        var cache = configuration.GetSection(CacheOptions.SectionName).Get<CacheOptions>()!;
+
+        Assert.Equal("redis.internal", redis.Host);
+        Assert.Equal(6381, redis.Port);
+        Assert.Equal(2, redis.Database);
+        Assert.Equal("pa55", redis.Password);
+        Assert.Equal("1gb", redis.MaxMemory);
+        Assert.Equal(150, redis.MaxConnections);
+        Assert.Equal(2500, redis.ConnectTimeoutMs);
+        Assert.Equal(900, redis.OperationTimeoutMs);
+        Assert.Equal(5, redis.HealthCheckIntervalSeconds);
+        Assert.Equal("volatile-ttl", redis.EvictionPolicy);
+        Assert.False(redis.EnableMonitoring);
+        Assert.False(cache.EnableCompression);
+        Assert.False(cache.EnableSerialization);
+        Assert.Equal(4096, cache.CompressionThresholdBytes);
+        Assert.Equal(120, cache.DefaultTtlSeconds);
+        Assert.False(cache.EnableMetrics);
+        Assert.Equal("Error", configuration["Logging:LogLevel:Bookstore.Caching"]);
+    }
+
     [Theory]
     [InlineData("REDIS_PORT", "abc")]
     [InlineData("REDIS_PORT", "70000")]
