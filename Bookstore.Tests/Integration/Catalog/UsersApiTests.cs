@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Bookstore.Caching.Catalog;
+using Bookstore.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace Bookstore.Tests.Integration.Catalog;
+
+[Trait("Category", "Integration")]
+public sealed class UsersApiTests
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task FirstReadOfAProfileIsAMissAndTheSecondAnL1Hit()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-users-");
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        using var http = api.CreateClient();
+
+        using var first = await http.GetAsync(new Uri("/users/1", UriKind.Relative), Ct);
+        using var second = await http.GetAsync(new Uri("/users/1", UriKind.Relative), Ct);
+        using var unknown = await http.GetAsync(new Uri("/users/4242", UriKind.Relative), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("miss", CacheHeader(first));
+        Assert.Equal("hit-l1", CacheHeader(second));
+        var profile = await first.Content.ReadFromJsonAsync<UserProfile>(Json, Ct);
+        Assert.Equal(1, profile!.Id);
+        Assert.False(string.IsNullOrEmpty(profile.DisplayName));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task CartWritesAreSeenByTheNextReadAndTheCartKeyLivesAtMostFiveMinutes()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-users-");
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        using var http = api.CreateClient();
+        var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+
+        var empty = await GetCartAsync(http, 2);
+        Assert.Equal("miss", empty.Header);
+        Assert.Empty(empty.Cart.Items);
+        Assert.Equal("hit-l2", (await GetCartAsync(http, 2)).Header);
+        var ttl = await db.KeyTimeToLiveAsync("bookstore:v1:cart:2");
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
+
+        using (var add = await http.PostAsJsonAsync(new Uri("/users/2/cart/items", UriKind.Relative), new { bookId = 3, quantity = 2 }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, add.StatusCode);
+        }
+
+        using (var add = await http.PostAsJsonAsync(new Uri("/users/2/cart/items", UriKind.Relative), new { bookId = 5, quantity = 1 }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, add.StatusCode);
+        }
+
+        var filled = await GetCartAsync(http, 2);
+        Assert.Equal("miss", filled.Header);
+        Assert.Equal([(3, 2), (5, 1)], filled.Cart.Items.Select(i => (i.BookId, i.Quantity)));
+        Assert.All(filled.Cart.Items, i => Assert.True(i.UnitPrice > 0));
+        ttl = await db.KeyTimeToLiveAsync("bookstore:v1:cart:2");
+        Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
+
+        using (var remove = await http.DeleteAsync(new Uri("/users/2/cart/items/3", UriKind.Relative), Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, remove.StatusCode);
+        }
+
+        Assert.Equal([5], (await GetCartAsync(http, 2)).Cart.Items.Select(i => i.BookId));
+
+        using (var clear = await http.DeleteAsync(new Uri("/users/2/cart", UriKind.Relative), Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, clear.StatusCode);
+        }
+
+        Assert.Empty((await GetCartAsync(http, 2)).Cart.Items);
+
+        using var unknownBook = await http.PostAsJsonAsync(new Uri("/users/2/cart/items", UriKind.Relative), new { bookId = 987654, quantity = 1 }, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, unknownBook.StatusCode);
+        using var notInCart = await http.DeleteAsync(new Uri("/users/2/cart/items/7", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.NotFound, notInCart.StatusCode);
+        using var unknownUser = await http.GetAsync(new Uri("/users/4242/cart", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.NotFound, unknownUser.StatusCode);
+    }
+
+    /// <summary>method, url, body (null: none), the expected status.</summary>
+    public static TheoryData<string, string, string?, int> BadRequests => new()
+    {
+        { "GET", "/users/0", null, 400 },
+        { "GET", "/users/-1", null, 400 },
+        { "GET", "/users/abc", null, 400 },
+        { "GET", "/users/99999999999999", null, 400 },
+        { "GET", "/users/abc/cart", null, 400 },
+        { "DELETE", "/users/0/cart", null, 400 },
+        { "DELETE", "/users/1/cart/items/abc", null, 400 },
+        { "DELETE", "/users/1/cart/items/0", null, 400 },
+        { "POST", "/users/1/cart/items", """{"bookId":1,"quantity":0}""", 400 },
+        { "POST", "/users/1/cart/items", """{"bookId":1,"quantity":100}""", 400 },
+        { "POST", "/users/1/cart/items", """{"bookId":1,"quantity":-1}""", 400 },
+        { "POST", "/users/1/cart/items", """{"bookId":0,"quantity":1}""", 400 },
+        { "POST", "/users/1/cart/items", """{"bookId":1}""", 400 },
+        { "POST", "/users/1/cart/items", """{"bookId":1,"quantity":1.5}""", 400 },
+        { "POST", "/users/1/cart/items", """{"bookId":"1","quantity":1}""", 400 },
+        { "POST", "/users/1/cart/items", """{"bookId":1,"quantity":1,"extra":true}""", 400 },
+        { "POST", "/users/1/cart/items", """{"bookId": """, 400 },
+        { "POST", "/users/1/cart/items", "null", 400 },
+        { "POST", "/users/1/cart/items", "[]", 400 },
+        { "POST", "/users/1/cart/items", """{"bookId":99999999999,"quantity":1}""", 400 },
+        { "POST", "/users/4242/cart/items", """{"bookId":1,"quantity":1}""", 404 },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task BadInputIsAClientErrorNeverAServerError(string method, string url, string? body, int expected)
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-users-");
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        using var http = api.CreateClient();
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(url, UriKind.Relative));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await http.SendAsync(request, Ct);
+
+        Assert.Equal(expected, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static async Task<(Cart Cart, string? Header)> GetCartAsync(HttpClient http, int userId)
+    {
+        using var response = await http.GetAsync(new Uri($"/users/{userId}/cart", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return ((await response.Content.ReadFromJsonAsync<Cart>(Json, Ct))!, CacheHeader(response));
+    }
+
+    private static string? CacheHeader(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("X-Cache", out var values) ? values.Single() : null;
+}
