@@ -23,6 +23,7 @@ app.MapRedisDiagnosticsApi();
 app.MapMonitoringApi();
 app.MapBooksApi();
 app.MapUsersApi();
+app.MapSessionsApi();
 app.MapCatalogAdminApi();
 
 await app.RunAsync();

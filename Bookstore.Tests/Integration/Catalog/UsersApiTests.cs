@@ -94,6 +94,49 @@ public sealed class UsersApiTests
         Assert.Equal(HttpStatusCode.NotFound, unknownUser.StatusCode);
     }
 
+    [Fact]
+    public async Task SessionIsCreatedReadAndEndedAndAMalformedTokenIsNotFound()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-users-");
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        using var http = api.CreateClient();
+        var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+
+        using var create = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 3 }, Ct);
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        var created = await create.Content.ReadFromJsonAsync<JsonElement>(Json, Ct);
+        var token = created.GetProperty("token").GetString()!;
+        Assert.Matches("^[0-9a-f]{64}$", token);
+        var ttl = await db.KeyTimeToLiveAsync("bookstore:v1:sessions:" + token);
+        Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(25), TimeSpan.FromMinutes(30));
+
+        using (var read = await http.GetAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+            var session = await read.Content.ReadFromJsonAsync<ReaderSession>(Json, Ct);
+            Assert.Equal(3, session!.UserId);
+        }
+
+        using (var end = await http.DeleteAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, end.StatusCode);
+        }
+
+        using var ended = await http.GetAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.NotFound, ended.StatusCode);
+        Assert.False(await db.KeyExistsAsync("bookstore:v1:sessions:" + token));
+
+        foreach (var bad in new[] { token.ToUpperInvariant(), token[..63], token + "0", "..%2f..%2fbooks:1", "books:1", new string('g', 64) })
+        {
+            using var response = await http.GetAsync(new Uri("/sessions/" + bad, UriKind.Relative), Ct);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+
+        using var unknownUser = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 4242 }, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, unknownUser.StatusCode);
+    }
+
     /// <summary>method, url, body (null: none), the expected status.</summary>
     public static TheoryData<string, string, string?, int> BadRequests => new()
     {
@@ -118,6 +161,11 @@ public sealed class UsersApiTests
         { "POST", "/users/1/cart/items", "[]", 400 },
         { "POST", "/users/1/cart/items", """{"bookId":99999999999,"quantity":1}""", 400 },
         { "POST", "/users/4242/cart/items", """{"bookId":1,"quantity":1}""", 404 },
+        { "POST", "/sessions", """{"userId":0}""", 400 },
+        { "POST", "/sessions", """{"userId":"1"}""", 400 },
+        { "POST", "/sessions", """{"user""", 400 },
+        { "POST", "/sessions", "{}", 400 },
+        { "DELETE", "/sessions/not-a-token", null, 404 },
     };
 
     [Theory]
