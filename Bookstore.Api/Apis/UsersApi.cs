@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
+using Bookstore.Api.Recommender;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Typed;
 using Microsoft.AspNetCore.Http.Features;
@@ -20,6 +21,8 @@ public static class UsersApi
 
     public const int MaxQuantity = 99;
 
+    public const int MaxRecommendations = 50;
+
     private const string CacheHeader = "X-Cache";
 
     /// <summary>An unknown user id is cached as this marker (id 0) so scans of unknown ids do not reach the store.</summary>
@@ -35,12 +38,17 @@ public static class UsersApi
         users.MapPost("/{id:int}/cart/items", AddCartItemAsync).WithName("AddCartItem").Accepts<CartItemRequest>("application/json");
         users.MapDelete("/{id:int}/cart/items/{bookId:int}", RemoveCartItemAsync).WithName("RemoveCartItem");
         users.MapDelete("/{id:int}/cart", ClearCartAsync).WithName("ClearCart");
+        users.MapGet("/{id:int}/recommendations", GetRecommendationsAsync).WithName("GetRecommendations")
+            .WithSummary("Up to limit (1–50, default 10) unread books for the user, best first; cached per user and limit.");
+        users.MapPut("/{id:int}/ratings/{bookId:int}", RateAsync).WithName("RateBook").Accepts<RatingRequest>("application/json");
 
         // Ids that are not an int would otherwise fall through to a 404 or 405: they are bad requests.
         users.MapMethods("/{id}", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription();
         users.MapMethods("/{id}/cart", [HttpMethods.Get, HttpMethods.Delete], (string id) => InvalidId("user", id)).ExcludeFromDescription();
         users.MapMethods("/{id}/cart/items", [HttpMethods.Post], (string id) => InvalidId("user", id)).ExcludeFromDescription();
         users.MapMethods("/{id}/cart/items/{bookId}", [HttpMethods.Delete], (string id, string bookId) => InvalidId("user or book", $"{id}/{bookId}")).ExcludeFromDescription();
+        users.MapMethods("/{id}/recommendations", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription();
+        users.MapMethods("/{id}/ratings/{bookId}", [HttpMethods.Put], (string id, string bookId) => InvalidId("user or book", $"{id}/{bookId}")).ExcludeFromDescription();
         return app;
     }
 
@@ -127,6 +135,55 @@ public static class UsersApi
         return await AfterCartWriteAsync(id, 0, write, response, cache, store, cancellationToken);
     }
 
+    internal static async Task<IResult> GetRecommendationsAsync(
+        int id, string? limit, IRecommendationService recommendations, CancellationToken cancellationToken)
+    {
+        if (id < 1)
+        {
+            return InvalidId("user", Text(id));
+        }
+
+        var count = 10;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > MaxRecommendations))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must be an integer from 1 to {MaxRecommendations}."] });
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = await recommendations.GetUserRecommendationsAsync(id, count);
+        return result is null ? UserNotFound(id) : TypedResults.Ok(result);
+    }
+
+    internal static async Task<IResult> RateAsync(int id, int bookId, HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        if (id < 1 || bookId < 1)
+        {
+            return InvalidId("user or book", $"{Text(id)}/{Text(bookId)}");
+        }
+
+        var (body, problem) = await ReadJsonAsync(context.Request, UsersApiJsonContext.Default.RatingRequest, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body!.Value is not (>= 1 and <= 5))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["value"] = ["value is required: an integer from 1 to 5."] });
+        }
+
+        switch (await store.SetRatingAsync(id, bookId, body.Value.Value, cancellationToken))
+        {
+            case UserWrite.UserNotFound:
+                return UserNotFound(id);
+            case UserWrite.BookNotFound:
+                return BookNotFound(bookId);
+        }
+
+        await InvalidateRecommendationsAsync(id, cache, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
     /// <summary>
     /// Drops what a change of the user's cart or ratings makes wrong: their recommendations, whatever limit they were
     /// asked with. Not <see cref="ICacheService.InvalidateUserAsync"/>: that also drops the user's sessions, which live
@@ -135,7 +192,7 @@ public static class UsersApi
     internal static async Task InvalidateRecommendationsAsync(int userId, CacheService cache, CancellationToken cancellationToken)
     {
         await cache.RemoveAsync(CacheType.Recommendations, Text(userId), cancellationToken);
-        await cache.RemoveByTagAsync(Bookstore.Api.Recommender.RecommendationTags.For(userId), cancellationToken);
+        await cache.RemoveByTagAsync(RecommendationTags.For(userId), cancellationToken);
     }
 
     internal static async Task<(T? Body, IResult? Problem)> ReadJsonAsync<T>(
@@ -232,9 +289,15 @@ public static class UsersApi
 
         public int? Quantity { get; set; }
     }
+
+    public sealed class RatingRequest
+    {
+        public int? Value { get; set; }
+    }
 }
 
 // Strict numbers: an id or a quantity sent as a string is a client mistake, not something to guess at.
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, NumberHandling = JsonNumberHandling.Strict, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(UsersApi.CartItemRequest))]
+[JsonSerializable(typeof(UsersApi.RatingRequest))]
 internal sealed partial class UsersApiJsonContext : JsonSerializerContext;

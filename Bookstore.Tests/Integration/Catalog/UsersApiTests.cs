@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Bookstore.Api.Recommender;
 using Bookstore.Caching.Catalog;
 using Bookstore.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -137,6 +138,93 @@ public sealed class UsersApiTests
         Assert.Equal(HttpStatusCode.NotFound, unknownUser.StatusCode);
     }
 
+    [Fact]
+    public async Task RecommendationsAreCachedAndRecomputedAfterARatingOrACartChange()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-users-");
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        using var http = api.CreateClient();
+        var computations = api.Services.GetRequiredService<RecommendationComputations>();
+
+        string token;
+        using (var session = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 1 }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.Created, session.StatusCode);
+            token = (await session.Content.ReadFromJsonAsync<JsonElement>(Json, Ct)).GetProperty("token").GetString()!;
+        }
+
+        var first = await GetRecommendationsAsync(http, 1, 5);
+        Assert.Equal(5, first.BookIds.Count);
+        Assert.Equal(first.BookIds.Count, first.BookIds.Distinct().Count());
+        var computed = computations.Count;
+
+        var second = await GetRecommendationsAsync(http, 1, 5);
+        Assert.Equal(computed, computations.Count);
+        Assert.Equal(first.BookIds, second.BookIds);
+        Assert.Equal(first.GeneratedAt, second.GeneratedAt);
+
+        // Rating the top book: it is no longer unread, so the recomputed list drops it.
+        var rated = first.BookIds[0];
+        using (var put = await http.PutAsJsonAsync(new Uri($"/users/1/ratings/{rated}", UriKind.Relative), new { value = 5 }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        }
+
+        var afterRating = await GetRecommendationsAsync(http, 1, 5);
+        Assert.Equal(computed + 1, computations.Count);
+        Assert.DoesNotContain(rated, afterRating.BookIds);
+
+        // Only the recommendations were dropped: the reader's session survives the rating.
+        using (var stillSignedIn = await http.GetAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, stillSignedIn.StatusCode);
+        }
+
+        // A book put in the cart is not recommended either.
+        var carted = afterRating.BookIds[0];
+        using (var add = await http.PostAsJsonAsync(new Uri("/users/1/cart/items", UriKind.Relative), new { bookId = carted, quantity = 1 }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, add.StatusCode);
+        }
+
+        var afterCart = await GetRecommendationsAsync(http, 1, 5);
+        Assert.Equal(computed + 2, computations.Count);
+        Assert.DoesNotContain(carted, afterCart.BookIds);
+        Assert.DoesNotContain(rated, afterCart.BookIds);
+
+        // Another user's entries are untouched by user 1's writes.
+        await GetRecommendationsAsync(http, 2, 5);
+        var other = computations.Count;
+        using (var put = await http.PutAsJsonAsync(new Uri($"/users/1/ratings/{carted}", UriKind.Relative), new { value = 2 }, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        }
+
+        await GetRecommendationsAsync(http, 2, 5);
+        Assert.Equal(other, computations.Count);
+    }
+
+    [Fact]
+    public async Task RecommendationsAreDeterministicAndExcludeWhatTheUserRated()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-users-");
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+
+        var service = new RecommendationService(api.Store, new RecommendationComputations(), TimeProvider.System);
+        var a = await service.GetUserRecommendationsAsync(4, 50);
+        var b = await service.GetUserRecommendationsAsync(4, 50);
+        var inputs = await api.Store.GetRecommendationInputsAsync(4, RecommendationService.PopularCandidates, Ct);
+
+        Assert.NotNull(a);
+        Assert.Equal(a.BookIds, b!.BookIds);
+        Assert.NotEmpty(a.BookIds);
+        Assert.DoesNotContain(a.BookIds, inputs!.ExcludedBookIds.Contains);
+        Assert.NotEmpty(inputs.ExcludedBookIds);
+        Assert.Null(await service.GetUserRecommendationsAsync(4242, 10));
+    }
+
     /// <summary>method, url, body (null: none), the expected status.</summary>
     public static TheoryData<string, string, string?, int> BadRequests => new()
     {
@@ -161,6 +249,20 @@ public sealed class UsersApiTests
         { "POST", "/users/1/cart/items", "[]", 400 },
         { "POST", "/users/1/cart/items", """{"bookId":99999999999,"quantity":1}""", 400 },
         { "POST", "/users/4242/cart/items", """{"bookId":1,"quantity":1}""", 404 },
+        { "GET", "/users/1/recommendations?limit=0", null, 400 },
+        { "GET", "/users/1/recommendations?limit=51", null, 400 },
+        { "GET", "/users/1/recommendations?limit=-1", null, 400 },
+        { "GET", "/users/1/recommendations?limit=ten", null, 400 },
+        { "GET", "/users/0/recommendations", null, 400 },
+        { "GET", "/users/abc/recommendations", null, 400 },
+        { "GET", "/users/4242/recommendations", null, 404 },
+        { "PUT", "/users/1/ratings/1", """{"value":0}""", 400 },
+        { "PUT", "/users/1/ratings/1", """{"value":6}""", 400 },
+        { "PUT", "/users/1/ratings/1", """{"value":4.5}""", 400 },
+        { "PUT", "/users/1/ratings/1", """{"value":""", 400 },
+        { "PUT", "/users/1/ratings/abc", """{"value":3}""", 400 },
+        { "PUT", "/users/1/ratings/987654", """{"value":3}""", 404 },
+        { "PUT", "/users/4242/ratings/1", """{"value":3}""", 404 },
         { "POST", "/sessions", """{"userId":0}""", 400 },
         { "POST", "/sessions", """{"userId":"1"}""", 400 },
         { "POST", "/sessions", """{"user""", 400 },
@@ -194,6 +296,13 @@ public sealed class UsersApiTests
         using var response = await http.GetAsync(new Uri($"/users/{userId}/cart", UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return ((await response.Content.ReadFromJsonAsync<Cart>(Json, Ct))!, CacheHeader(response));
+    }
+
+    private static async Task<Recommendations> GetRecommendationsAsync(HttpClient http, int userId, int limit)
+    {
+        using var response = await http.GetAsync(new Uri($"/users/{userId}/recommendations?limit={limit}", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<Recommendations>(Json, Ct))!;
     }
 
     private static string? CacheHeader(HttpResponseMessage response) =>
