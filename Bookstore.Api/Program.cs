@@ -24,6 +24,7 @@ app.MapMonitoringApi();
 app.MapBooksApi();
 app.MapUsersApi();
 app.MapSessionsApi();
+app.MapVisitsApi();
 app.MapCatalogAdminApi();
 
 await app.RunAsync();

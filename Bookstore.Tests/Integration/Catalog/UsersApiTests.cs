@@ -225,6 +225,45 @@ public sealed class UsersApiTests
         Assert.Null(await service.GetUserRecommendationsAsync(4242, 10));
     }
 
+    [Fact]
+    public async Task BookReadsAndPageVisitsAreCountedInRedis()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-users-");
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        using var http = api.CreateClient();
+        var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var read = await http.GetAsync(new Uri("/books/2", UriKind.Relative), Ct);
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+
+        using (var missing = await http.GetAsync(new Uri("/books/987654", UriKind.Relative), Ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        Assert.Equal(3, (long)await db.StringGetAsync("bookstore:views:book:2"));
+        Assert.False(await db.KeyExistsAsync("bookstore:views:book:987654"));
+
+        using (var home = await http.PostAsync(new Uri("/visits/home", UriKind.Relative), null, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, home.StatusCode);
+        }
+
+        using var again = await http.PostAsync(new Uri("/visits/home", UriKind.Relative), null, Ct);
+        Assert.Equal(2, (await again.Content.ReadFromJsonAsync<JsonElement>(Json, Ct)).GetProperty("visits").GetInt64());
+        Assert.Equal(2, (long)await db.StringGetAsync("bookstore:visits:page:home"));
+
+        foreach (var page in new[] { "Home", "checkout", "home%20", "views:book:1" })
+        {
+            using var unknown = await http.PostAsync(new Uri("/visits/" + page, UriKind.Relative), null, Ct);
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+    }
+
     /// <summary>method, url, body (null: none), the expected status.</summary>
     public static TheoryData<string, string, string?, int> BadRequests => new()
     {
