@@ -3,6 +3,7 @@ var builder = WebApplication.CreateBuilder(CatalogCommandLine.HostArguments(args
 builder.AddServiceDefaults();
 builder.AddBookstoreCache("cache");
 builder.AddCatalog();
+builder.AddRecommendations();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 
@@ -21,6 +22,9 @@ app.MapOpenApi();
 app.MapRedisDiagnosticsApi();
 app.MapMonitoringApi();
 app.MapBooksApi();
+app.MapUsersApi();
+app.MapSessionsApi();
+app.MapVisitsApi();
 app.MapCatalogAdminApi();
 
 await app.RunAsync();

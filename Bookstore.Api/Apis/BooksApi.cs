@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bookstore.Api.Catalog;
 using Bookstore.Caching.Catalog;
+using Bookstore.Caching.Redis;
 using Bookstore.Caching.Typed;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -49,7 +50,8 @@ public static partial class BooksApi
         return app;
     }
 
-    internal static async Task<IResult> GetAsync(int id, CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetAsync(
+        int id, CacheService cache, ICatalogStore store, IRedisService redis, ILogger<CacheService> logger, HttpResponse response, CancellationToken cancellationToken)
     {
         if (id < 1)
         {
@@ -63,8 +65,26 @@ public static partial class BooksApi
             [CacheTags.Book(id)],
             cancellationToken);
         response.Headers[CacheHeader] = entry.Header;
-        return entry.Value.Id == 0 ? NotFound(id) : TypedResults.Ok(entry.Value);
+        if (entry.Value.Id == 0)
+        {
+            return NotFound(id);
+        }
+
+        // A view count is a nice-to-have: a failed increment never fails the read (IncrementAsync does not throw).
+        var views = await redis.IncrementAsync(ViewsKey(id), 1, cancellationToken);
+        if (!views.Succeeded)
+        {
+            LogViewNotCounted(logger, id, views.Error);
+        }
+
+        return TypedResults.Ok(entry.Value);
     }
+
+    /// <summary>The Redis counter of a book's views (under the <c>bookstore:</c> namespace of <see cref="IRedisService"/>).</summary>
+    public static string ViewsKey(int bookId) => string.Create(CultureInfo.InvariantCulture, $"views:book:{bookId}");
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The view of book {BookId} was not counted: Redis {Error}")]
+    private static partial void LogViewNotCounted(ILogger logger, int bookId, string? error);
 
     internal static async Task<IResult> ListAsync(
         string? page, string? pageSize, string? sort, string? author, string? language, string? year,

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Bookstore.Api.Catalog;
 
 /// <summary><see cref="ICatalogStore"/> on EF Core; nothing here is SQLite-specific, the provider comes from <c>AddCatalog</c>.</summary>
-public sealed class EfCatalogStore(IDbContextFactory<CatalogDbContext> contexts, TimeProvider time) : ICatalogStore
+public sealed partial class EfCatalogStore(IDbContextFactory<CatalogDbContext> contexts, TimeProvider time) : ICatalogStore
 {
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {

@@ -34,7 +34,50 @@ public interface ICatalogStore
 
     /// <summary>Writes the shipped seed when the catalog holds no book; false when it already had books.</summary>
     Task<bool> SeedIfEmptyAsync(CatalogSeed seed, CancellationToken cancellationToken);
+
+    Task<UserProfile?> GetUserAsync(int userId, CancellationToken cancellationToken);
+
+    /// <summary>The user's cart (empty when they never added anything), or <see langword="null"/> when there is no such user.</summary>
+    Task<Cart?> GetCartAsync(int userId, CancellationToken cancellationToken);
+
+    /// <summary>Sets the quantity of a cart line, adding the line at the book's current price when it is new.</summary>
+    Task<UserWrite> SetCartItemAsync(int userId, int bookId, int quantity, CancellationToken cancellationToken);
+
+    /// <summary>Removes one cart line; <see cref="UserWrite.BookNotFound"/> when the cart holds no such line.</summary>
+    Task<UserWrite> RemoveCartItemAsync(int userId, int bookId, CancellationToken cancellationToken);
+
+    Task<UserWrite> ClearCartAsync(int userId, CancellationToken cancellationToken);
+
+    /// <summary>Adds or replaces the user's rating (1 to 5) of a book.</summary>
+    Task<UserWrite> SetRatingAsync(int userId, int bookId, int value, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What recommendations for the user are computed from, or <see langword="null"/> when there is no such user. Candidates
+    /// are bounded: books by authors the user liked, books liked by users who liked what the user liked, and the
+    /// <paramref name="popularCandidates"/> most rated books.
+    /// </summary>
+    Task<RecommendationInputs?> GetRecommendationInputsAsync(int userId, int popularCandidates, CancellationToken cancellationToken);
 }
+
+/// <summary>The outcome of a write to a user's cart or ratings.</summary>
+public enum UserWrite
+{
+    Done,
+    UserNotFound,
+    BookNotFound,
+}
+
+/// <param name="ExcludedBookIds">Books the user rated or holds in the cart: never recommended.</param>
+/// <param name="LikedAuthorIds">Author id → how many books by that author the user rated 4 or more.</param>
+/// <param name="PeerLikes">Book id → how many users who liked one of the user's liked books also liked this one.</param>
+/// <param name="Candidates">The books to score (exclusions already removed).</param>
+public sealed record RecommendationInputs(
+    IReadOnlySet<int> ExcludedBookIds,
+    IReadOnlyDictionary<int, int> LikedAuthorIds,
+    IReadOnlyDictionary<int, int> PeerLikes,
+    IReadOnlyList<RecommendationCandidate> Candidates);
+
+public sealed record RecommendationCandidate(int BookId, IReadOnlyList<int> AuthorIds, double AverageRating, int RatingsCount);
 
 public enum BookSort
 {

@@ -20,4 +20,5 @@ namespace Bookstore.Caching.Catalog;
 [JsonSerializable(typeof(Cart))]
 [JsonSerializable(typeof(CartItem))]
 [JsonSerializable(typeof(Recommendations))]
+[JsonSerializable(typeof(ReaderSession))]
 public sealed partial class CatalogJsonContext : JsonSerializerContext;

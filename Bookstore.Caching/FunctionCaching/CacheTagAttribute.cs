@@ -10,9 +10,11 @@ namespace Bookstore.Caching.FunctionCaching;
 /// <remarks>
 /// Without this attribute, a parameter named exactly <c>userId</c> or <c>bookId</c> with an integer type is tagged as
 /// <c>"user"</c> or <c>"book"</c> by convention; the attribute, when present, replaces the convention. An array or
-/// <see cref="IReadOnlyList{T}"/> argument gives one tag per non-null element; a null argument gives none.
+/// <see cref="IReadOnlyList{T}"/> argument gives one tag per non-null element; a null argument gives none. A parameter may carry
+/// several tags (<c>[CacheTag("user")] [CacheTag("recommendations-user")] int userId</c>), so one kind of a user's entries
+/// can be dropped without the others.
 /// </remarks>
-[AttributeUsage(AttributeTargets.Parameter, AllowMultiple = false, Inherited = false)]
+[AttributeUsage(AttributeTargets.Parameter, AllowMultiple = true, Inherited = false)]
 public sealed class CacheTagAttribute(string name) : Attribute
 {
     /// <summary>The tag's name: lower-case ASCII letters, digits, '-' and '_'.</summary>

@@ -113,14 +113,16 @@ internal sealed class CachedResultPlans
                 $"Keyable types: {ArgumentKeyFormat.KeyableTypes}. Pass those values (such as ids) instead of the object, or remove [CacheResult]");
             arguments.Add((i, writer));
 
-            var tagAttribute = parameter.GetCustomAttribute<CacheTagAttribute>();
-            var tag = tagAttribute is null
-                ? ResultTagPlan.ByConvention(i, parameter.Name, type)
-                : ResultTagPlan.TryCreate(i, tagAttribute.Name, type, out var reason) ??
-                  throw Rejected(service, method, $"parameter '{parameter.Name}' of type {ResultKeyPlan.TypeName(type)} cannot carry [CacheTag(\"{tagAttribute.Name}\")]: {reason}");
-            if (tag is not null)
+            var tagAttributes = parameter.GetCustomAttributes<CacheTagAttribute>().ToList();
+            if (tagAttributes.Count == 0 && ResultTagPlan.ByConvention(i, parameter.Name, type) is { } conventional)
             {
-                tags.Add(tag);
+                tags.Add(conventional);
+            }
+
+            foreach (var tagAttribute in tagAttributes)
+            {
+                tags.Add(ResultTagPlan.TryCreate(i, tagAttribute.Name, type, out var reason) ??
+                    throw Rejected(service, method, $"parameter '{parameter.Name}' of type {ResultKeyPlan.TypeName(type)} cannot carry [CacheTag(\"{tagAttribute.Name}\")]: {reason}"));
             }
         }
 

@@ -30,6 +30,9 @@ public interface IBookQueries : IBookLookup
     [CacheResult(CacheType.Cart)]
     Task<int> GetCartSizeAsync([CacheTag("user")] int ownerId, [CacheTag("store")] string storeCode);
 
+    [CacheResult(CacheType.Recommendations)]
+    Task<int> CountWishlistAsync([CacheTag("user")][CacheTag("wishlist-owner")] int ownerId);
+
     [CacheResult(CacheType.BookLists)]
     Task<int> CountOnShelfAsync([CacheTag("book")] int userId, [CacheTag("book")] IReadOnlyList<long> bookIds);
 
@@ -89,6 +92,12 @@ public sealed class BookQueries(CallLog log) : IBookQueries
     {
         log.Add($"CountByAuthorsAsync({authors?.Count},{years?.Length})");
         return Task.FromResult((authors?.Count ?? 0) + (years?.Length ?? 0));
+    }
+
+    public Task<int> CountWishlistAsync(int ownerId)
+    {
+        log.Add($"CountWishlistAsync({ownerId})");
+        return Task.FromResult(ownerId);
     }
 
     public Task<int> GetCartSizeAsync(int ownerId, string storeCode)

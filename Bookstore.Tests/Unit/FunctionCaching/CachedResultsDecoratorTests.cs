@@ -119,6 +119,14 @@ public sealed class CachedResultsDecoratorTests : IDisposable
     }
 
     [Fact]
+    public async Task ARepeatedCacheTagGivesTheParameterEveryTag()
+    {
+        await _host.Books.CountWishlistAsync(12);
+
+        Assert.Equal([CacheTags.User(12), "wishlist-owner:12"], _host.Cache.LastCall.Tags);
+    }
+
+    [Fact]
     public async Task UserIdAndBookIdParametersAreTaggedByConvention()
     {
         await _host.Books.GetBookDetailsAsync(42);

@@ -1,0 +1,303 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Bookstore.Api.Catalog;
+using Bookstore.Api.Recommender;
+using Bookstore.Caching.Catalog;
+using Bookstore.Caching.Typed;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>
+/// User profiles and carts, cache-aside through the typed cache: <c>Users</c> and <c>Cart</c> entries by user id, both
+/// tagged with the user. A cart write updates the store, then drops exactly the cart entry and the user's
+/// recommendations (the cart feeds them); the profile and the user's sessions stay.
+/// </summary>
+public static class UsersApi
+{
+    /// <summary>Cart and rating bodies are a few numbers; anything larger is refused with 413.</summary>
+    public const int MaxBodyBytes = 4 * 1024;
+
+    public const int MaxQuantity = 99;
+
+    public const int MaxRecommendations = 50;
+
+    private const string CacheHeader = "X-Cache";
+
+    /// <summary>An unknown user id is cached as this marker (id 0) so scans of unknown ids do not reach the store.</summary>
+    private static readonly UserProfile AbsentUser = new(0, string.Empty, string.Empty, DateTimeOffset.MinValue);
+
+    private static readonly Cart AbsentCart = new(0, [], DateTimeOffset.MinValue);
+
+    public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
+    {
+        var users = app.MapGroup("/users").WithTags("Users");
+        users.MapGet("/{id:int}", GetUserAsync).WithName("GetUser");
+        users.MapGet("/{id:int}/cart", GetCartAsync).WithName("GetCart");
+        users.MapPost("/{id:int}/cart/items", AddCartItemAsync).WithName("AddCartItem").Accepts<CartItemRequest>("application/json");
+        users.MapDelete("/{id:int}/cart/items/{bookId:int}", RemoveCartItemAsync).WithName("RemoveCartItem");
+        users.MapDelete("/{id:int}/cart", ClearCartAsync).WithName("ClearCart");
+        users.MapGet("/{id:int}/recommendations", GetRecommendationsAsync).WithName("GetRecommendations")
+            .WithSummary("Up to limit (1–50, default 10) unread books for the user, best first; cached per user and limit.");
+        users.MapPut("/{id:int}/ratings/{bookId:int}", RateAsync).WithName("RateBook").Accepts<RatingRequest>("application/json");
+
+        // Ids that are not an int would otherwise fall through to a 404 or 405: they are bad requests.
+        users.MapMethods("/{id}", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription();
+        users.MapMethods("/{id}/cart", [HttpMethods.Get, HttpMethods.Delete], (string id) => InvalidId("user", id)).ExcludeFromDescription();
+        users.MapMethods("/{id}/cart/items", [HttpMethods.Post], (string id) => InvalidId("user", id)).ExcludeFromDescription();
+        users.MapMethods("/{id}/cart/items/{bookId}", [HttpMethods.Delete], (string id, string bookId) => InvalidId("user or book", $"{id}/{bookId}")).ExcludeFromDescription();
+        users.MapMethods("/{id}/recommendations", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription();
+        users.MapMethods("/{id}/ratings/{bookId}", [HttpMethods.Put], (string id, string bookId) => InvalidId("user or book", $"{id}/{bookId}")).ExcludeFromDescription();
+        return app;
+    }
+
+    internal static async Task<IResult> GetUserAsync(int id, CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (id < 1)
+        {
+            return InvalidId("user", Text(id));
+        }
+
+        var entry = await cache.GetOrSetEntryAsync(
+            CacheType.Users, Text(id), async ct => await store.GetUserAsync(id, ct) ?? AbsentUser, [CacheTags.User(id)], cancellationToken);
+        response.Headers[CacheHeader] = entry.Header;
+        return entry.Value.Id == 0 ? UserNotFound(id) : TypedResults.Ok(entry.Value);
+    }
+
+    internal static async Task<IResult> GetCartAsync(int id, CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (id < 1)
+        {
+            return InvalidId("user", Text(id));
+        }
+
+        var entry = await cache.GetOrSetEntryAsync(
+            CacheType.Cart, Text(id), async ct => await store.GetCartAsync(id, ct) ?? AbsentCart, [CacheTags.User(id)], cancellationToken);
+        response.Headers[CacheHeader] = entry.Header;
+        return entry.Value.UserId == 0 ? UserNotFound(id) : TypedResults.Ok(entry.Value);
+    }
+
+    internal static async Task<IResult> AddCartItemAsync(int id, HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        if (id < 1)
+        {
+            return InvalidId("user", Text(id));
+        }
+
+        var (body, problem) = await ReadJsonAsync(context.Request, UsersApiJsonContext.Default.CartItemRequest, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        if (body!.BookId is not > 0)
+        {
+            errors["bookId"] = ["bookId is required: an integer from 1."];
+        }
+
+        if (body.Quantity is not (>= 1 and <= MaxQuantity))
+        {
+            errors["quantity"] = [$"quantity is required: an integer from 1 to {MaxQuantity}."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var write = await store.SetCartItemAsync(id, body.BookId!.Value, body.Quantity!.Value, cancellationToken);
+        return await AfterCartWriteAsync(id, body.BookId.Value, write, context.Response, cache, store, cancellationToken);
+    }
+
+    internal static async Task<IResult> RemoveCartItemAsync(int id, int bookId, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        if (id < 1 || bookId < 1)
+        {
+            return InvalidId("user or book", $"{Text(id)}/{Text(bookId)}");
+        }
+
+        var write = await store.RemoveCartItemAsync(id, bookId, cancellationToken);
+        return write == UserWrite.BookNotFound
+            ? TypedResults.Problem(title: "Not in the cart", detail: $"The cart of user {id} holds no book {bookId}.", statusCode: StatusCodes.Status404NotFound)
+            : await AfterCartWriteAsync(id, bookId, write, response, cache, store, cancellationToken);
+    }
+
+    internal static async Task<IResult> ClearCartAsync(int id, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        if (id < 1)
+        {
+            return InvalidId("user", Text(id));
+        }
+
+        var write = await store.ClearCartAsync(id, cancellationToken);
+        return await AfterCartWriteAsync(id, 0, write, response, cache, store, cancellationToken);
+    }
+
+    internal static async Task<IResult> GetRecommendationsAsync(
+        int id, string? limit, IRecommendationService recommendations, CancellationToken cancellationToken)
+    {
+        if (id < 1)
+        {
+            return InvalidId("user", Text(id));
+        }
+
+        var count = 10;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > MaxRecommendations))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must be an integer from 1 to {MaxRecommendations}."] });
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = await recommendations.GetUserRecommendationsAsync(id, count);
+        return result is null ? UserNotFound(id) : TypedResults.Ok(result);
+    }
+
+    internal static async Task<IResult> RateAsync(int id, int bookId, HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        if (id < 1 || bookId < 1)
+        {
+            return InvalidId("user or book", $"{Text(id)}/{Text(bookId)}");
+        }
+
+        var (body, problem) = await ReadJsonAsync(context.Request, UsersApiJsonContext.Default.RatingRequest, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body!.Value is not (>= 1 and <= 5))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["value"] = ["value is required: an integer from 1 to 5."] });
+        }
+
+        switch (await store.SetRatingAsync(id, bookId, body.Value.Value, cancellationToken))
+        {
+            case UserWrite.UserNotFound:
+                return UserNotFound(id);
+            case UserWrite.BookNotFound:
+                return BookNotFound(bookId);
+        }
+
+        await InvalidateRecommendationsAsync(id, cache, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// Drops what a change of the user's cart or ratings makes wrong: their recommendations, whatever limit they were
+    /// asked with. Not <see cref="ICacheService.InvalidateUserAsync"/>: that also drops the user's sessions, which live
+    /// only in the cache, so a rating or a cart line would sign the reader out.
+    /// </summary>
+    internal static async Task InvalidateRecommendationsAsync(int userId, CacheService cache, CancellationToken cancellationToken)
+    {
+        await cache.RemoveAsync(CacheType.Recommendations, Text(userId), cancellationToken);
+        await cache.RemoveByTagAsync(RecommendationTags.For(userId), cancellationToken);
+    }
+
+    internal static async Task<(T? Body, IResult? Problem)> ReadJsonAsync<T>(
+        HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!request.HasJsonContentType())
+        {
+            return (null, TypedResults.Problem(title: "Unsupported media type", detail: "Send the body as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType));
+        }
+
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBodyBytes;
+        }
+
+        // Read at most one byte more than the limit: a body without Content-Length is cut off there, never buffered whole.
+        var buffer = new byte[MaxBodyBytes + 1];
+        var length = 0;
+        try
+        {
+            int read;
+            while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+            {
+                length += read;
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge());
+        }
+
+        if (length > MaxBodyBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        try
+        {
+            var body = JsonSerializer.Deserialize(buffer.AsSpan(0, length), typeInfo);
+            return body is null
+                ? (null, TypedResults.Problem(title: "Malformed JSON", detail: "The body must be a JSON object.", statusCode: StatusCodes.Status400BadRequest))
+                : (body, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, TypedResults.Problem(title: "Malformed JSON", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest));
+        }
+    }
+
+    internal static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    internal static IResult InvalidId(string what, string id) => TypedResults.Problem(
+        title: $"Invalid {what} id",
+        detail: $"'{(id.Length > 20 ? id[..20] + "…" : id)}' is not a valid {what} id: ids are integers from 1 to {int.MaxValue}.",
+        statusCode: StatusCodes.Status400BadRequest);
+
+    internal static IResult UserNotFound(int id) =>
+        TypedResults.Problem(title: "User not found", detail: $"No user has id {id}.", statusCode: StatusCodes.Status404NotFound);
+
+    internal static IResult BookNotFound(int id) =>
+        TypedResults.Problem(title: "Book not found", detail: $"No book has id {id}.", statusCode: StatusCodes.Status404NotFound);
+
+    private static async Task<IResult> AfterCartWriteAsync(
+        int id, int bookId, UserWrite write, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        response.Headers[CacheHeader] = "bypass";
+        switch (write)
+        {
+            case UserWrite.UserNotFound:
+                return UserNotFound(id);
+            case UserWrite.BookNotFound:
+                return BookNotFound(bookId);
+        }
+
+        await cache.RemoveAsync(CacheType.Cart, Text(id), cancellationToken);
+        await InvalidateRecommendationsAsync(id, cache, cancellationToken);
+        var cart = await store.GetCartAsync(id, cancellationToken);
+        return cart is null ? UserNotFound(id) : TypedResults.Ok(cart);
+    }
+
+    private static IResult TooLarge() => TypedResults.Problem(
+        title: "Request body too large", detail: $"This body is at most {MaxBodyBytes / 1024} KB of JSON.", statusCode: StatusCodes.Status413PayloadTooLarge);
+
+    /// <summary>Everything is nullable so a missing field is a validation error, not a parse error.</summary>
+    public sealed class CartItemRequest
+    {
+        public int? BookId { get; set; }
+
+        public int? Quantity { get; set; }
+    }
+
+    public sealed class RatingRequest
+    {
+        public int? Value { get; set; }
+    }
+}
+
+// Strict numbers: an id or a quantity sent as a string is a client mistake, not something to guess at.
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, NumberHandling = JsonNumberHandling.Strict, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(UsersApi.CartItemRequest))]
+[JsonSerializable(typeof(UsersApi.RatingRequest))]
+internal sealed partial class UsersApiJsonContext : JsonSerializerContext;
