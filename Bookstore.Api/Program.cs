@@ -19,6 +19,12 @@ app.UseStatusCodePages();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
+app.UseSwaggerUI(options =>
+{
+    // The browsable UI over the document MapOpenApi serves; its assets ship inside the package.
+    options.RoutePrefix = "docs";
+    options.SwaggerEndpoint("/openapi/v1.json", "Bookstore API v1");
+});
 app.MapRedisDiagnosticsApi();
 app.MapMonitoringApi();
 app.MapBooksApi();
