@@ -1,3 +1,4 @@
+using Bookstore.Caching.FunctionCaching;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -136,7 +137,7 @@ public static class UsersApi
     }
 
     internal static async Task<IResult> GetRecommendationsAsync(
-        int id, string? limit, IRecommendationService recommendations, CancellationToken cancellationToken)
+        int id, string? limit, IRecommendationService recommendations, HttpResponse response, CancellationToken cancellationToken)
     {
         if (id < 1)
         {
@@ -150,7 +151,13 @@ public static class UsersApi
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        var source = CachedResultSource.Capture();
         var result = await recommendations.GetUserRecommendationsAsync(id, count);
+        if (source.Header is { } header)
+        {
+            response.Headers["X-Cache"] = header;
+        }
+
         return result is null ? UserNotFound(id) : TypedResults.Ok(result);
     }
 

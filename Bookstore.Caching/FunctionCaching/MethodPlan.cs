@@ -27,8 +27,17 @@ internal sealed class CachedMethodPlan<T>(
     {
         var id = key.Build(args);
         var cancellationToken = cancellationTokenIndex < 0 ? CancellationToken.None : (CancellationToken)args[cancellationTokenIndex]!;
-        var result = cache.GetOrSetAsync(type, id, factoryToken => invoke(target, WithToken(args, factoryToken)), tags.Collect(args), cancellationToken);
+        var entry = cache.GetOrSetEntryAsync(type, id, factoryToken => invoke(target, WithToken(args, factoryToken)), tags.Collect(args), cancellationToken);
+        var result = entry.IsCompletedSuccessfully ? new ValueTask<T>(Reported(entry.Result)) : AwaitReported(entry);
         return returnsValueTask ? result : result.AsTask();
+    }
+
+    private static async ValueTask<T> AwaitReported(ValueTask<CachedValue<T>> entry) => Reported(await entry.ConfigureAwait(false));
+
+    private static T Reported(CachedValue<T> entry)
+    {
+        CachedResultSource.Report(entry.Source);
+        return entry.Value;
     }
 
     // The implementation gets the cache's factory token: that is the one that follows the cache's own timeouts and the

@@ -25,6 +25,14 @@ public interface ICacheService
         IEnumerable<string>? tags = null,
         CancellationToken cancellationToken = default);
 
+    /// <summary><see cref="GetOrSetAsync{T}"/> that also says where the value came from (for <c>X-Cache</c>).</summary>
+    ValueTask<CachedValue<T>> GetOrSetEntryAsync<T>(
+        CacheType type,
+        string id,
+        Func<CancellationToken, Task<T>> factory,
+        IEnumerable<string>? tags = null,
+        CancellationToken cancellationToken = default);
+
     ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default);
 
     /// <summary>Removes everything tagged with <paramref name="tag"/>, in every level and every replica.</summary>

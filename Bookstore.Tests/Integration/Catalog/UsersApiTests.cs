@@ -154,12 +154,12 @@ public sealed class UsersApiTests
             token = (await session.Content.ReadFromJsonAsync<JsonElement>(Json, Ct)).GetProperty("token").GetString()!;
         }
 
-        var first = await GetRecommendationsAsync(http, 1, 5);
+        var first = await GetRecommendationsAsync(http, 1, 5, expectedCache: "miss");
         Assert.Equal(5, first.BookIds.Count);
         Assert.Equal(first.BookIds.Count, first.BookIds.Distinct().Count());
         var computed = computations.Count;
 
-        var second = await GetRecommendationsAsync(http, 1, 5);
+        var second = await GetRecommendationsAsync(http, 1, 5, expectedCache: "hit-l1");
         Assert.Equal(computed, computations.Count);
         Assert.Equal(first.BookIds, second.BookIds);
         Assert.Equal(first.GeneratedAt, second.GeneratedAt);
@@ -171,7 +171,7 @@ public sealed class UsersApiTests
             Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         }
 
-        var afterRating = await GetRecommendationsAsync(http, 1, 5);
+        var afterRating = await GetRecommendationsAsync(http, 1, 5, expectedCache: "miss");
         Assert.Equal(computed + 1, computations.Count);
         Assert.DoesNotContain(rated, afterRating.BookIds);
 
@@ -337,10 +337,15 @@ public sealed class UsersApiTests
         return ((await response.Content.ReadFromJsonAsync<Cart>(Json, Ct))!, CacheHeader(response));
     }
 
-    private static async Task<Recommendations> GetRecommendationsAsync(HttpClient http, int userId, int limit)
+    private static async Task<Recommendations> GetRecommendationsAsync(HttpClient http, int userId, int limit, string? expectedCache = null)
     {
         using var response = await http.GetAsync(new Uri($"/users/{userId}/recommendations?limit={limit}", UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        if (expectedCache is not null)
+        {
+            Assert.Equal(expectedCache, CacheHeader(response));
+        }
+
         return (await response.Content.ReadFromJsonAsync<Recommendations>(Json, Ct))!;
     }
 

@@ -19,6 +19,18 @@ internal sealed class RecordingCacheService : ICacheService
 
     public GetOrSetCall LastCall => _calls.Last();
 
+    public async ValueTask<CachedValue<T>> GetOrSetEntryAsync<T>(
+        CacheType type,
+        string id,
+        Func<CancellationToken, Task<T>> factory,
+        IEnumerable<string>? tags = null,
+        CancellationToken cancellationToken = default)
+    {
+        var ran = false;
+        var value = await GetOrSetAsync(type, id, ct => { ran = true; return factory(ct); }, tags, cancellationToken);
+        return new CachedValue<T>(value, ran ? CacheSource.Factory : CacheSource.L1);
+    }
+
     public async ValueTask<T> GetOrSetAsync<T>(
         CacheType type,
         string id,
