@@ -8,7 +8,6 @@ using Bookstore.Api.Catalog;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Redis;
 using Bookstore.Caching.Typed;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -273,55 +272,10 @@ public static partial class BooksApi
 
     private static async Task<(BookInput? Input, IResult? Problem)> ReadBookAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (!request.HasJsonContentType())
-        {
-            return (null, TypedResults.Problem(title: "Unsupported media type", detail: "Send the book as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType));
-        }
-
-        if (request.ContentLength > MaxBookBodyBytes)
-        {
-            return (null, TooLarge());
-        }
-
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxBookBodyBytes;
-        }
-
-        // Read at most one byte more than the limit: a body without Content-Length is cut off there, never buffered whole.
-        var buffer = new byte[MaxBookBodyBytes + 1];
-        var length = 0;
-        try
-        {
-            int read;
-            while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
-            {
-                length += read;
-            }
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, TooLarge());
-        }
-
-        if (length > MaxBookBodyBytes)
-        {
-            return (null, TooLarge());
-        }
-
-        BookRequest? body;
-        try
-        {
-            body = JsonSerializer.Deserialize(buffer.AsSpan(0, length), BooksApiJsonContext.Default.BookRequest);
-        }
-        catch (JsonException ex)
-        {
-            return (null, TypedResults.Problem(title: "Malformed JSON", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest));
-        }
-
+        var (body, problem) = await JsonRequestBody.ReadAsync(request, BooksApiJsonContext.Default.BookRequest, MaxBookBodyBytes, cancellationToken);
         if (body is null)
         {
-            return (null, TypedResults.Problem(title: "Malformed JSON", detail: "The body must be a JSON object describing a book.", statusCode: StatusCodes.Status400BadRequest));
+            return (null, problem);
         }
 
         var errors = body.Validate();
@@ -336,8 +290,6 @@ public static partial class BooksApi
     private static IResult NotFound(int id) =>
         TypedResults.Problem(title: "Book not found", detail: $"No book has id {id}.", statusCode: StatusCodes.Status404NotFound);
 
-    private static IResult TooLarge() => TypedResults.Problem(
-        title: "Request body too large", detail: $"A book is at most {MaxBookBodyBytes / 1024} KB of JSON.", statusCode: StatusCodes.Status413PayloadTooLarge);
 
     [GeneratedRegex("^[a-z]{2,3}(-[a-z0-9]{2,8})?$")]
     internal static partial Regex LanguagePattern();

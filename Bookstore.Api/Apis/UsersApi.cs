@@ -1,12 +1,11 @@
-using Bookstore.Caching.FunctionCaching;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Recommender;
 using Bookstore.Caching.Catalog;
+using Bookstore.Caching.FunctionCaching;
 using Bookstore.Caching.Typed;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -202,58 +201,9 @@ public static class UsersApi
         await cache.RemoveByTagAsync(RecommendationTags.For(userId), cancellationToken);
     }
 
-    internal static async Task<(T? Body, IResult? Problem)> ReadJsonAsync<T>(
+    internal static Task<(T? Body, IResult? Problem)> ReadJsonAsync<T>(
         HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
-        where T : class
-    {
-        if (!request.HasJsonContentType())
-        {
-            return (null, TypedResults.Problem(title: "Unsupported media type", detail: "Send the body as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType));
-        }
-
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return (null, TooLarge());
-        }
-
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxBodyBytes;
-        }
-
-        // Read at most one byte more than the limit: a body without Content-Length is cut off there, never buffered whole.
-        var buffer = new byte[MaxBodyBytes + 1];
-        var length = 0;
-        try
-        {
-            int read;
-            while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
-            {
-                length += read;
-            }
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, TooLarge());
-        }
-
-        if (length > MaxBodyBytes)
-        {
-            return (null, TooLarge());
-        }
-
-        try
-        {
-            var body = JsonSerializer.Deserialize(buffer.AsSpan(0, length), typeInfo);
-            return body is null
-                ? (null, TypedResults.Problem(title: "Malformed JSON", detail: "The body must be a JSON object.", statusCode: StatusCodes.Status400BadRequest))
-                : (body, null);
-        }
-        catch (JsonException ex)
-        {
-            return (null, TypedResults.Problem(title: "Malformed JSON", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest));
-        }
-    }
+        where T : class => JsonRequestBody.ReadAsync(request, typeInfo, MaxBodyBytes, cancellationToken);
 
     internal static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 
@@ -286,8 +236,6 @@ public static class UsersApi
         return cart is null ? UserNotFound(id) : TypedResults.Ok(cart);
     }
 
-    private static IResult TooLarge() => TypedResults.Problem(
-        title: "Request body too large", detail: $"This body is at most {MaxBodyBytes / 1024} KB of JSON.", statusCode: StatusCodes.Status413PayloadTooLarge);
 
     /// <summary>Everything is nullable so a missing field is a validation error, not a parse error.</summary>
     public sealed class CartItemRequest
