@@ -12,7 +12,10 @@ var api = builder.AddProject<Projects.Bookstore_Api>("api")
 var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
     .WithReference(cache)
     .WaitFor(cache)
-    .WithBookstoreProfile(profile);
+    .WithReference(api)
+    .WaitFor(api)
+    .WithBookstoreProfile(profile)
+    .WithHttpCommand("/warming/run", "Warm cache now", commandOptions: new HttpCommandOptions { Method = HttpMethod.Post, IconName = "ArrowClockwise" });
 
 builder.AddBookstorePrometheus(api, worker);
 

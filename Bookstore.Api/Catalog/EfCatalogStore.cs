@@ -178,6 +178,15 @@ public sealed partial class EfCatalogStore(IDbContextFactory<CatalogDbContext> c
         return true;
     }
 
+    public async Task<IReadOnlyList<Book>> GetMostPopularBooksAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var books = await WithAuthors(db.Books.AsNoTracking().OrderByDescending(b => b.RatingsCount).ThenBy(b => b.Id).Take(limit))
+            .AsSplitQuery()
+            .ToListAsync(cancellationToken);
+        return [.. books.Select(b => b.ToBook())];
+    }
+
     /// <summary>The goodreads file has no prices; a fixed function of the id keeps re-imports idempotent.</summary>
     private static decimal ImportedPrice(int goodreadsBookId) => 4.99m + (goodreadsBookId % 20);
 

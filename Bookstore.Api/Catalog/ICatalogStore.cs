@@ -16,6 +16,9 @@ public interface ICatalogStore
 
     Task<Book?> GetBookAsync(int id, CancellationToken cancellationToken);
 
+    /// <summary>The <paramref name="limit"/> most popular books (most ratings first), whole, for the cache warmer.</summary>
+    Task<IReadOnlyList<Book>> GetMostPopularBooksAsync(int limit, CancellationToken cancellationToken);
+
     /// <summary>A page of books, filtered and sorted; list entries carry no description.</summary>
     Task<BookPage> ListBooksAsync(BookQuery query, CancellationToken cancellationToken);
 

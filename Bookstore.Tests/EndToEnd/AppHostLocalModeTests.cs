@@ -114,6 +114,54 @@ public sealed class AppHostLocalModeTests
             "redis-server was still running 30 s after the AppHost was disposed.");
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task BooksTheWorkerWarmedAreHitsOnTheirFirstRead()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TemporaryDirectory("bookstore-warm-");
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(
+            ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}", "--Bookstore:Prometheus:Mode=off"], ct);
+        await using var app = await builder.BuildAsync(ct);
+        await app.StartAsync(ct);
+        using var startup = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        startup.CancelAfter(StartTimeout);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("api", startup.Token);
+        await app.ResourceNotifications.WaitForResourceAsync("worker", KnownResourceStates.Running, startup.Token);
+
+        using var worker = app.CreateHttpClient("worker");
+        JsonElement status = default;
+        Assert.True(await LinuxProcesses.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    status = await worker.GetFromJsonAsync<JsonElement>("/warming", ct);
+                    return status.GetProperty("phase").GetString() == "Ready";
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(60),
+            ct), "The worker never reported ready: " + status);
+
+        var warmed = status.GetProperty("lastBookIds").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        Assert.NotEmpty(warmed);
+        using var api = app.CreateHttpClient("api");
+        var hits = 0;
+        foreach (var id in warmed)
+        {
+            using var response = await api.GetAsync(new Uri($"/books/{id}", UriKind.Relative), ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var header = response.Headers.GetValues("X-Cache").Single();
+            hits += header is "hit-l1" or "hit-l2" ? 1 : 0;
+        }
+
+        TestContext.Current.SendDiagnosticMessage($"First reads of {warmed.Count} warmed books: {hits} hits.");
+        Assert.True(hits >= warmed.Count * 0.95, $"Only {hits} of {warmed.Count} warmed books were hits on their first read.");
+    }
+
     [Theory(Timeout = 300_000)]
     [InlineData("TERM")]
     [InlineData("INT")]

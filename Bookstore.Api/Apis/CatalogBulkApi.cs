@@ -1,0 +1,31 @@
+using Bookstore.Api.Catalog;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>
+/// Bulk reads for the cache warmer (the API stays the one owner of the store; see docs/warming.md). Not cached:
+/// the warmer reads them to fill the cache.
+/// </summary>
+public static class CatalogBulkApi
+{
+    public const int MaxPopularBooks = 10_000;
+
+    public static IEndpointRouteBuilder MapCatalogBulkApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/catalog/popular-books", PopularBooksAsync)
+            .WithName("PopularBooks")
+            .WithSummary($"The most popular books, whole (limit 1–{MaxPopularBooks}), for the cache warmer.");
+        return app;
+    }
+
+    internal static async Task<IResult> PopularBooksAsync(int? limit, ICatalogStore store, CancellationToken cancellationToken)
+    {
+        var count = limit ?? 100;
+        if (count is < 1 or > MaxPopularBooks)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must be from 1 to {MaxPopularBooks}."] });
+        }
+
+        return TypedResults.Ok(await store.GetMostPopularBooksAsync(count, cancellationToken));
+    }
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using Bookstore.Caching.Connection;
+using Bookstore.Caching.Metrics;
+using Bookstore.Caching.Typed;
+using Microsoft.Extensions.Options;
+
+namespace Bookstore.Worker.Warming;
+
+/// <summary>
+/// Warms what readers ask for first: the most popular books (whole, under the same keys and tags the API reads) and
+/// the first pages of the popularity list. Runs at start, every <see cref="WarmingOptions.IntervalMinutes"/> and on
+/// demand; writes with bounded concurrency; backs off while Redis is down and resumes when it is back.
+/// </summary>
+public sealed partial class CacheWarmer(
+    CatalogClient catalog,
+    ICacheService cache,
+    RedisConnectionManager redis,
+    CacheMetrics metrics,
+    WarmerState state,
+    IOptions<WarmingOptions> options,
+    ILogger<CacheWarmer> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _runNow = new(0, 1);
+    private readonly WarmingOptions _options = options.Value;
+
+    /// <summary>Asks for a run now (the dashboard's "Warm cache now"); a request while one is pending is merged into it.</summary>
+    public void RequestRun()
+    {
+        if (_runNow.CurrentCount == 0)
+        {
+            try
+            {
+                _runNow.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another request got there first: one pending run is enough.
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromSeconds(2);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var ok = await RunOnceAsync(stoppingToken);
+            var wait = ok ? TimeSpan.FromMinutes(_options.IntervalMinutes) : backoff;
+            backoff = ok ? TimeSpan.FromSeconds(2) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+            try
+            {
+                await _runNow.WaitAsync(wait, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One warming run; false when it could not finish (catalog or Redis unavailable).</summary>
+    public async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var previous = state.Current;
+        state.Set(previous with { Phase = WarmingPhase.Warming, LastError = null });
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            if (!redis.Health.IsConnected && (await redis.CheckAsync(cancellationToken)).IsConnected is false)
+            {
+                throw new InvalidOperationException("Redis is not reachable.");
+            }
+
+            var books = await catalog.GetMostPopularBooksAsync(_options.TopBooks, cancellationToken);
+            var warmed = 0;
+            var failed = 0;
+            var lastLog = Stopwatch.GetTimestamp();
+            await Parallel.ForEachAsync(
+                books,
+                new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
+                async (book, ct) =>
+                {
+                    try
+                    {
+                        // The same key, value and tags as the API's GET /books/{id}: a warmed book is that read's hit.
+                        await cache.SetAsync(CacheType.Books, book, book.Id.ToString(CultureInfo.InvariantCulture), [CacheTags.Book(book.Id)], ct);
+                        Interlocked.Increment(ref warmed);
+                        metrics.RecordWarmed("books", "warmed");
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        Interlocked.Increment(ref failed);
+                        metrics.RecordWarmed("books", "failed");
+                    }
+
+                    var done = Volatile.Read(ref warmed) + Volatile.Read(ref failed);
+                    if (Stopwatch.GetElapsedTime(lastLog) > TimeSpan.FromSeconds(2) || done == books.Count)
+                    {
+                        lastLog = Stopwatch.GetTimestamp();
+                        var seconds = Math.Max(Stopwatch.GetElapsedTime(started).TotalSeconds, 0.001);
+                        LogProgress(done, books.Count, 100.0 * done / Math.Max(books.Count, 1), done / seconds);
+                    }
+                });
+
+            for (var page = 1; page <= _options.ListPages; page++)
+            {
+                await catalog.WarmListPageAsync(page, cancellationToken);
+                metrics.RecordWarmed("book-lists", "warmed");
+            }
+
+            // A write that FusionCache could not make in Redis does not throw: a lost connection means the run did not count.
+            if (!redis.Health.IsConnected)
+            {
+                throw new InvalidOperationException("Redis went away during the run.");
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            state.Set(new WarmingStatus(
+                WarmingPhase.Ready, previous.Runs + 1, warmed, failed, elapsed.TotalSeconds, warmed / Math.Max(elapsed.TotalSeconds, 0.001),
+                DateTimeOffset.UtcNow, null, [.. books.Select(b => b.Id)]));
+            metrics.RecordWarmingRun(elapsed, completed: true);
+            LogReady(warmed, failed, elapsed.TotalSeconds);
+            return failed == 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            state.Set(state.Current with { Phase = WarmingPhase.Degraded, LastError = ex.Message });
+            metrics.RecordWarmingRun(Stopwatch.GetElapsedTime(started), completed: false);
+            LogRunFailed(ex);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Warming: {Done}/{Total} books ({Percent:F0} %), {ItemsPerSecond:F0} items/s")]
+    private partial void LogProgress(int done, int total, double percent, double itemsPerSecond);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cache warm: {Warmed} books warmed, {Failed} failed, in {Seconds:F2} s; state ready")]
+    private partial void LogReady(int warmed, int failed, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cache warming did not finish; backing off and retrying (state degraded)")]
+    private partial void LogRunFailed(Exception exception);
+}

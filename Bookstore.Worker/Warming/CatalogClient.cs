@@ -1,0 +1,22 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using Bookstore.Caching.Catalog;
+
+namespace Bookstore.Worker.Warming;
+
+/// <summary>The warmer's view of the catalog API (found through Aspire service discovery).</summary>
+public sealed class CatalogClient(HttpClient http)
+{
+    public async Task<IReadOnlyList<Book>> GetMostPopularBooksAsync(int limit, CancellationToken cancellationToken) =>
+        await http.GetFromJsonAsync<List<Book>>(
+            new Uri("/catalog/popular-books?limit=" + limit.ToString(CultureInfo.InvariantCulture), UriKind.Relative), cancellationToken)
+        ?? [];
+
+    /// <summary>Asks the API for a list page, which the API caches the way readers will ask for it.</summary>
+    public async Task WarmListPageAsync(int page, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(
+            new Uri($"/books?sort=popularity&page={page.ToString(CultureInfo.InvariantCulture)}&pageSize=20", UriKind.Relative), cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+}

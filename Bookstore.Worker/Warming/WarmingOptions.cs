@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Bookstore.Worker.Warming;
+
+/// <summary>What the cache warmer warms and how often (section <c>Bookstore:Warming</c>).</summary>
+public sealed class WarmingOptions
+{
+    public const string SectionName = "Bookstore:Warming";
+
+    /// <summary>How many of the most popular books to warm.</summary>
+    [Range(1, 10_000)]
+    public int TopBooks { get; set; } = 200;
+
+    /// <summary>How many first pages of the popularity list (20 books each) to warm through the API.</summary>
+    [Range(0, 50)]
+    public int ListPages { get; set; } = 3;
+
+    /// <summary>Minutes between two warming runs (a run also starts at once and on the dashboard command).</summary>
+    [Range(1, 24 * 60)]
+    public int IntervalMinutes { get; set; } = 15;
+
+    /// <summary>Cache writes in flight at once.</summary>
+    [Range(1, 256)]
+    public int MaxConcurrency { get; set; } = 16;
+
+    /// <summary>Base URL of the catalog API; Aspire service discovery resolves the default.</summary>
+    [Required]
+    public string CatalogUrl { get; set; } = "https+http://api";
+}
