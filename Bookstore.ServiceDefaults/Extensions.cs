@@ -62,6 +62,10 @@ public static class ServiceDefaultsExtensions
                 .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assembly.loaded" })
                 .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpu.cores" })
                 .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timer.active" })
+                // FusionCache's instruments carry no description; Prometheus wants HELP text on every metric.
+                .AddView(instrument => string.IsNullOrEmpty(instrument.Description) && instrument.Meter.Name.StartsWith("ZiggyCreatures.Caching.Fusion", StringComparison.Ordinal)
+                    ? new MetricStreamConfiguration { Description = $"FusionCache {instrument.Name} ({instrument.Meter.Name})." }
+                    : null)
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
