@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Aspire.Hosting.ApplicationModel;
+using Bookstore.AppHost.Local;
 using Bookstore.AppHost.Redis;
 using Microsoft.Extensions.Configuration;
 
@@ -40,7 +39,7 @@ public static class BookstorePrometheusExtensions
             return null;
         }
 
-        var port = FreeLoopbackPort();
+        var port = LoopbackPort.FindFree();
         var configFile = Path.Combine(dataDirectory, "prometheus.yml");
         return mode == "local"
             ? Configure(builder.AddExecutable("prometheus", "prometheus", dataDirectory,
@@ -83,10 +82,4 @@ public static class BookstorePrometheusExtensions
         return $"'{host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}'";
     }
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
+using Bookstore.AppHost.Local;
 using Bookstore.AppHost.Profiles;
 using Bookstore.AppHost.Redis;
 using Microsoft.Extensions.Configuration;
@@ -122,7 +121,7 @@ public static class BookstoreRedisExtensions
         var dataDirectory = Path.GetFullPath(
             builder.Configuration[DataDirectoryKey]
             ?? Path.Combine(builder.AppHostDirectory, ".data", "redis", profile.Name.ToLowerInvariant()));
-        var port = ReadPort(builder.Configuration) ?? FindFreeLoopbackPort();
+        var port = ReadPort(builder.Configuration) ?? LoopbackPort.FindFree();
 
         var resource = new LocalRedisResource(name, dataDirectory, password.Resource);
 
@@ -203,10 +202,4 @@ public static class BookstoreRedisExtensions
             : throw new DistributedApplicationException($"'{PortKey}' is '{value}'; it must be a TCP port between 1 and 65535.");
     }
 
-    private static int FindFreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -76,7 +76,13 @@ public sealed class RedisModeResolver(Func<bool> containerRuntimeAnswers, Func<s
     /// True when the configured runtime (docker by default, as in Aspire) or, with none configured, podman
     /// answers <c>info</c>. A client without a running engine fails this within the timeout.
     /// </summary>
-    public static bool ContainerRuntimeAnswers(string? configuredRuntime)
+    public static bool ContainerRuntimeAnswers(string? configuredRuntime) =>
+        // Redis and Prometheus both ask in 'auto' mode; the answer cannot change during start-up, so ask once.
+        ProbedRuntimes.GetOrAdd(configuredRuntime ?? string.Empty, ProbeContainerRuntime);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> ProbedRuntimes = new(StringComparer.Ordinal);
+
+    private static bool ProbeContainerRuntime(string configuredRuntime)
     {
         string[] candidates = string.IsNullOrWhiteSpace(configuredRuntime) ? ["docker", "podman"] : [configuredRuntime];
         return candidates.Any(runtime => FindOnPath(runtime) is { } executable && AnswersInfo(executable));
