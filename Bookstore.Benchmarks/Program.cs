@@ -2,12 +2,11 @@ using System.Globalization;
 using BenchmarkDotNet.Running;
 using Bookstore.Benchmarks.Warming;
 
-// `warm-throughput <connection string> <books> <concurrency>` is the .NET half of bench/warming-throughput.sh;
+// `warm-throughput <connection string> <books>` is the .NET half of bench/warming-throughput.sh;
 // everything else goes to BenchmarkDotNet.
-if (args is ["warm-throughput", var connectionString, var count, var concurrency])
+if (args is ["warm-throughput", var connectionString, var count])
 {
-    return await WarmingThroughput.RunAsync(
-        connectionString, int.Parse(count, CultureInfo.InvariantCulture), int.Parse(concurrency, CultureInfo.InvariantCulture));
+    return await WarmingThroughput.RunAsync(connectionString, int.Parse(count, CultureInfo.InvariantCulture));
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

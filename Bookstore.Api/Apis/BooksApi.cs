@@ -177,7 +177,7 @@ public static partial class BooksApi
 
         // The new id may have been looked up before (an Absent marker), and the book can belong on any page.
         await cache.InvalidateBookAsync(book.Id, cancellationToken);
-        await cache.RemoveByTagAsync(CacheTags.Type(CacheType.BookLists), cancellationToken);
+        await cache.ClearTypeAsync(CacheType.BookLists, cancellationToken);
         return TypedResults.Created($"/books/{book.Id}", book);
     }
 
@@ -204,7 +204,7 @@ public static partial class BooksApi
         await cache.InvalidateBookAsync(id, cancellationToken);
         if (MovesBetweenPages(update.Before, update.After))
         {
-            await cache.RemoveByTagAsync(CacheTags.Type(CacheType.BookLists), cancellationToken);
+            await cache.ClearTypeAsync(CacheType.BookLists, cancellationToken);
         }
 
         return TypedResults.Ok(update.After);
@@ -226,7 +226,7 @@ public static partial class BooksApi
 
         // The book and the pages holding it; and every page's total and the pages after it shift, so all list pages.
         await cache.InvalidateBookAsync(id, cancellationToken);
-        await cache.RemoveByTagAsync(CacheTags.Type(CacheType.BookLists), cancellationToken);
+        await cache.ClearTypeAsync(CacheType.BookLists, cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -242,7 +242,7 @@ public static partial class BooksApi
     private static async Task<IResult> CachedPageAsync(
         CacheService cache, string id, Func<CancellationToken, Task<BookPage>> load, HttpResponse response, CancellationToken cancellationToken)
     {
-        // Tagged with every book on the page, so a change to one of them drops the page (type tag "type:booklists" comes with it).
+        // Tagged with every book on the page, so a change to one of them drops the page.
         var entry = await cache.GetOrSetTaggedEntryAsync(
             CacheType.BookLists, id, load, page => page.Items.Select(b => CacheTags.Book(b.Id)), cancellationToken);
         response.Headers[CacheHeader] = entry.Header;

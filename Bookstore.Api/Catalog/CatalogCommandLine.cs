@@ -63,7 +63,7 @@ public static class CatalogCommandLine
     }
 
     /// <summary>
-    /// An import can change any book and any page, so it drops every cached book and list page (the type tags), on every replica.
+    /// An import can change any book and any page, so it drops every cached book and list page (a Clear of both types), on every replica.
     /// Redis may be down when the command runs: then the entries expire with their TTL, and the command says so.
     /// </summary>
     internal static async Task FlushCatalogCacheAsync(ICacheService cache, CancellationToken cancellationToken)
@@ -72,8 +72,8 @@ public static class CatalogCommandLine
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
         try
         {
-            await cache.RemoveByTagAsync(CacheTags.Type(CacheType.Books), timeout.Token);
-            await cache.RemoveByTagAsync(CacheTags.Type(CacheType.BookLists), timeout.Token);
+            await cache.ClearTypeAsync(CacheType.Books, timeout.Token);
+            await cache.ClearTypeAsync(CacheType.BookLists, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

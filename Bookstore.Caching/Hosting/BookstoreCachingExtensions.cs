@@ -7,7 +7,6 @@ using Bookstore.Caching.Redis;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Typed;
-using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -104,31 +103,37 @@ public static class BookstoreCachingExtensions
             }
         });
 
-        AddTypedCacheMemoryLevel(builder.Services, policies)
+        builder.Services.TryAddSingleton<RedisBulkWriter>();
+        builder.Services.TryAddSingleton(sp => new RedisStringDistributedCache(
+            sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>()));
+        AddTypedCacheMemoryLevel(builder.Services, policies, (cache, type) => cache
             .WithSerializer(sp => new FusionCacheSerializerAdapter(sp.GetRequiredService<CacheSerializer>(), sp.GetRequiredService<CacheMetrics>()))
-            .WithDistributedCache(sp =>
-            {
-                var connection = sp.GetRequiredService<IConnectionMultiplexer>();
-                return new RedisCache(Microsoft.Extensions.Options.Options.Create(new RedisCacheOptions
-                {
-                    ConnectionMultiplexerFactory = () => Task.FromResult(connection),
-                }));
-            })
+            .WithDistributedCache(sp => sp.GetRequiredService<RedisStringDistributedCache>())
             .WithBackplane(sp =>
             {
                 var connection = sp.GetRequiredService<IConnectionMultiplexer>();
                 return new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => Task.FromResult(connection) });
-            });
+            }));
 
         return builder;
     }
 
     /// <summary>
-    /// The Redis-free part of <see cref="AddBookstoreCache"/>: the policy table, FusionCache with its options and L1
-    /// memory cache, and <see cref="CacheService"/>. The caller adds the serializer, L2 and backplane; the benchmarks
-    /// use it alone to measure the L1 path with the production options.
+    /// The Redis-free part of <see cref="AddBookstoreCache"/>: the policy table, one named FusionCache per
+    /// <see cref="CacheType"/> with its options on the one L1 memory cache, and <see cref="CacheService"/>.
+    /// <paramref name="addLevel2"/> adds each cache's serializer, L2 and backplane; the benchmarks leave it out to
+    /// measure the L1 path with the production options.
     /// </summary>
-    internal static IFusionCacheBuilder AddTypedCacheMemoryLevel(IServiceCollection services, CachePolicyTable policies)
+    /// <remarks>
+    /// One cache per type, so that flushing a type is that cache's Clear (a timestamp FusionCache compares on a hit)
+    /// rather than a type tag on every entry (a second cache lookup on every hit). The caches take full keys
+    /// (<c>bookstore:v1:books:42</c>, built once per small id) and no key prefix, so a hit builds no key string; each
+    /// has its own tag-key prefix (<c>bookstore:v1:books:#tag:</c>, '#' never appears in an id) and backplane channel
+    /// (<c>bookstore:backplane:books.Backplane:v2</c>), since a message on a shared channel would make every type's
+    /// cache drop the key from the shared L1.
+    /// </remarks>
+    internal static void AddTypedCacheMemoryLevel(
+        IServiceCollection services, CachePolicyTable policies, Action<IFusionCacheBuilder, CacheType>? addLevel2 = null)
     {
         services.AddSingleton(policies);
 
@@ -136,19 +141,29 @@ public static class BookstoreCachingExtensions
         services.TryAddSingleton(_ => new CacheL1Store(L1MaxEntries));
         services.TryAddSingleton<CacheService>();
         services.TryAddSingleton<ICacheService>(sp => sp.GetRequiredService<CacheService>());
-        return services.AddFusionCache()
-            .WithOptions(options =>
-            {
-                options.CacheKeyPrefix = CacheKeyBuilder.VersionedPrefix;
+        foreach (var policy in policies.All)
+        {
+            var segment = CacheService.SegmentOf(policy.Type);
+            var cache = services.AddFusionCache(CacheService.CacheNameOf(policy.Type))
+                .WithOptions(options =>
+                {
+                    // Keys in Redis are exactly our keys (bookstore:v1:...), so the ACL's key pattern covers them.
+                    options.DistributedCacheKeyModifierMode = CacheKeyModifierMode.None;
+                    options.BackplaneChannelPrefix = BackplaneChannelPrefixOf(segment);
+                    options.InternalStrings.TagCacheKeyPrefix = CacheKeyBuilder.VersionedPrefix + segment + ":#tag:";
 
-                // Keys in Redis are exactly our keys (bookstore:v1:...), so the ACL's key pattern covers them.
-                options.DistributedCacheKeyModifierMode = CacheKeyModifierMode.None;
-                options.BackplaneChannelPrefix = BackplaneChannelPrefix;
-                options.TagsDefaultEntryOptions.Size = 1;
-                options.DefaultEntryOptions.Size = 1;
-            })
-            .WithMemoryCache(sp => sp.GetRequiredService<CacheL1Store>().Memory);
+                    // The keys given are already unique per type (see remarks): no prefix is needed.
+                    options.MissingCacheKeyPrefixWarningLogLevel = Microsoft.Extensions.Logging.LogLevel.Debug;
+                    options.TagsDefaultEntryOptions.Size = 1;
+                    options.DefaultEntryOptions.Size = 1;
+                })
+                .WithMemoryCache(sp => sp.GetRequiredService<CacheL1Store>().Memory);
+            addLevel2?.Invoke(cache, policy.Type);
+        }
     }
+
+    /// <summary>The backplane channel prefix of one type's cache, under <see cref="BackplaneChannelPrefix"/>.</summary>
+    internal static string BackplaneChannelPrefixOf(string segment) => BackplaneChannelPrefix + ":" + segment;
 
     private static void ValidateNow(object options, string section)
     {

@@ -45,6 +45,19 @@ public static class CacheKeyBuilder
     /// </summary>
     public static string Relative(string segment, string id)
     {
+        ValidateId(segment, id);
+        return string.Concat(segment, ":", id);
+    }
+
+    /// <summary>The full key of a typed cache entry, <c>bookstore:v{schema}:{segment}:{id}</c>, with the id rules of <see cref="Relative"/>.</summary>
+    public static string ForId(string segment, string id)
+    {
+        ValidateId(segment, id);
+        return string.Concat(VersionedPrefix, segment, ":", id);
+    }
+
+    private static void ValidateId(string segment, string id)
+    {
         ValidateSegment(segment);
         ArgumentException.ThrowIfNullOrEmpty(id);
         if (id.Length > MaxIdLength)
@@ -60,8 +73,6 @@ public static class CacheKeyBuilder
                     $"Cache id '{id}' may only contain lower-case ASCII letters, digits, '-', '_', '.' and ':'.", nameof(id));
             }
         }
-
-        return string.Concat(segment, ":", id);
     }
 
     private static void ValidateSegment(string segment)

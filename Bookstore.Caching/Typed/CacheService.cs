@@ -11,92 +11,118 @@ namespace Bookstore.Caching.Typed;
 /// <see cref="ICacheService"/> on FusionCache: L1 memory, L2 Redis through the shared multiplexer and
 /// <c>CacheSerializer</c>, the Redis backplane for every replica's L1, stampede protection, fail-safe, eager refresh
 /// and tags. What it adds: the per-type policies, the keys, the outcome of each call and its metrics.
+/// Each <see cref="CacheType"/> has its own named FusionCache (one L1 memory cache, one multiplexer, a backplane
+/// channel and tag keys per type), so a type is flushed by that cache's Clear and entries carry no type tag, which
+/// FusionCache would check on every hit.
 /// Persistent types keep their Redis copy without a TTL (written through <see cref="IRedisService"/>) so a
 /// <c>volatile-*</c> server never evicts them; FusionCache holds only their L1 copy.
 /// </summary>
 public sealed partial class CacheService : ICacheService
 {
-    private readonly IFusionCache _cache;
     private readonly IRedisService _redis;
     private readonly CacheMetrics _metrics;
     private readonly ILogger<CacheService> _logger;
     private readonly CachePolicyTable _policies;
+    private readonly RedisBulkWriter? _bulk;
     private readonly TypeSlot[] _slots;
 
-    public CacheService(IFusionCache cache, IRedisService redis, CachePolicyTable policies, CacheMetrics metrics, ILogger<CacheService> logger)
+    public CacheService(
+        IFusionCacheProvider caches,
+        IRedisService redis,
+        CachePolicyTable policies,
+        CacheMetrics metrics,
+        ILogger<CacheService> logger,
+        RedisBulkWriter? bulk = null)
     {
-        _cache = cache;
         _redis = redis;
         _metrics = metrics;
         _logger = logger;
         _policies = policies;
-        _slots = [.. policies.All.Select(p => new TypeSlot(p))];
+        _bulk = bulk;
+        _slots = [.. policies.All.Select(p => new TypeSlot(p, caches.GetCache(CacheNameOf(p.Type)), metrics))];
     }
 
     public CachePolicy PolicyOf(CacheType type) => _policies[type];
 
-    public async ValueTask<CacheLookup<T>> GetAsync<T>(CacheType type, string id, CancellationToken cancellationToken = default)
+    public ValueTask<CacheLookup<T>> GetAsync<T>(CacheType type, string id, CancellationToken cancellationToken = default)
     {
         var slot = _slots[(int)type];
-        var key = Key(slot, id);
-        var started = Stopwatch.GetTimestamp();
+        var key = slot.KeyFor(id);
         if (slot.Policy.UseL1)
         {
-            var memory = await _cache.TryGetAsync<T>(key, slot.MemoryOnly, cancellationToken).ConfigureAwait(false);
+            var probe = slot.Cache.TryGetAsync<T>(key, slot.MemoryOnly, cancellationToken);
+            if (!probe.IsCompletedSuccessfully)
+            {
+                return GetAfterProbeAsync(slot, key, probe, cancellationToken);
+            }
+
+            var memory = probe.Result;
             if (memory.HasValue)
             {
-                Record(slot, "get", started, CacheLevel.L1, CacheOutcome.Hit);
-                return new CacheLookup<T>(true, memory.Value);
+                slot.Counters.RecordUntimedL1Hit();
+                return new ValueTask<CacheLookup<T>>(new CacheLookup<T>(true, memory.Value));
             }
         }
 
-        if (slot.Policy.IsPersistent)
-        {
-            var stored = await _redis.GetAsync<T>(FullKey(key), cancellationToken).ConfigureAwait(false);
-            if (stored.Found)
-            {
-                await _cache.SetAsync(key, stored.Value, slot.MemoryOnlyNoNotify, token: cancellationToken).ConfigureAwait(false);
-            }
-
-            Record(slot, "get", started, CacheLevel.L2, stored.Found ? CacheOutcome.Hit : CacheOutcome.Miss);
-            return stored;
-        }
-
-        var value = await _cache.TryGetAsync<T>(key, slot.Options, cancellationToken).ConfigureAwait(false);
-        Record(slot, "get", started, CacheLevel.L2, value.HasValue ? CacheOutcome.Hit : CacheOutcome.Miss);
-        return value.HasValue ? new CacheLookup<T>(true, value.Value) : CacheLookup<T>.Miss;
+        return GetFromRedisAsync<T>(slot, key, Stopwatch.GetTimestamp(), cancellationToken);
     }
 
     public async ValueTask SetAsync<T>(CacheType type, T value, string id, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
     {
         var slot = _slots[(int)type];
-        var key = Key(slot, id);
+        var key = slot.KeyFor(id);
         var started = Stopwatch.GetTimestamp();
         if (slot.Policy.IsPersistent)
         {
-            await _redis.SetAsync(FullKey(key), value, RedisService.NoExpiry, cancellationToken).ConfigureAwait(false);
-            await _cache.SetAsync(key, value, slot.MemoryOnly, WithTypeTag(slot, tags), cancellationToken).ConfigureAwait(false);
+            await _redis.SetAsync(key, value, RedisService.NoExpiry, cancellationToken).ConfigureAwait(false);
+            await slot.Cache.SetAsync(key, value, slot.MemoryOnly, tags, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await _cache.SetAsync(key, value, slot.Options, WithTypeTag(slot, tags), cancellationToken).ConfigureAwait(false);
+            await slot.Cache.SetAsync(key, value, slot.Options, tags, cancellationToken).ConfigureAwait(false);
         }
 
-        _metrics.RecordOperation("set", slot.CountersIn(_metrics), Stopwatch.GetElapsedTime(started));
+        _metrics.RecordOperation("set", slot.Counters, Stopwatch.GetElapsedTime(started));
+    }
+
+    public async ValueTask<int> SetManyAsync<T>(CacheType type, IReadOnlyList<CacheWrite<T>> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var slot = _slots[(int)type];
+        var started = Stopwatch.GetTimestamp();
+        int written;
+        if (_bulk is not null && !slot.Policy.IsPersistent)
+        {
+            written = await _bulk.WriteAsync(slot.Bulk, items, slot.KeyFor, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // Persistent types (written through IRedisService, without a TTL) and caches without Redis: per-entry writes,
+            // still many in flight at once, which the multiplexer pipelines.
+            written = 0;
+            foreach (var chunk in items.Chunk(RedisBulkWriter.BatchSize))
+            {
+                await Task.WhenAll(chunk.Select(item => SetAsync(type, item.Value, item.Id, item.Tags, cancellationToken).AsTask())).ConfigureAwait(false);
+                written += chunk.Length;
+            }
+        }
+
+        _metrics.RecordOperation("set_many", slot.Counters, Stopwatch.GetElapsedTime(started), failed: written < items.Count);
+        return written;
     }
 
     public ValueTask<T> GetOrSetAsync<T>(
         CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
     {
-        // An L1 hit completes synchronously: unwrap it without a second async state machine.
-        var entry = GetOrSetEntryAsync(type, id, factory, tags, cancellationToken);
+        // An L1 hit completes synchronously: unwrap it without an async state machine.
+        var entry = GetOrSetEntryCore(type, id, factory, tags, tagsOf: null, cancellationToken);
         return entry.IsCompletedSuccessfully ? new ValueTask<T>(entry.Result.Value) : ValueOf(entry);
     }
 
     /// <summary><see cref="GetOrSetAsync{T}"/> that also says where the value came from (for <c>X-Cache</c>).</summary>
     public ValueTask<CachedValue<T>> GetOrSetEntryAsync<T>(
         CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default) =>
-        GetOrSetEntryCoreAsync(type, id, factory, tags, tagsOf: null, cancellationToken);
+        GetOrSetEntryCore(type, id, factory, tags, tagsOf: null, cancellationToken);
 
     /// <summary>
     /// <see cref="GetOrSetEntryAsync{T}"/> for values whose tags are known only once loaded (a list page tagged with every
@@ -106,37 +132,137 @@ public sealed partial class CacheService : ICacheService
         CacheType type, string id, Func<CancellationToken, Task<T>> factory, Func<T, IEnumerable<string>> tagsOf, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tagsOf);
-        return GetOrSetEntryCoreAsync(type, id, factory, tags: null, tagsOf, cancellationToken);
+        return GetOrSetEntryCore(type, id, factory, tags: null, tagsOf, cancellationToken);
     }
 
-    private async ValueTask<CachedValue<T>> GetOrSetEntryCoreAsync<T>(
+    public async ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default)
+    {
+        var slot = _slots[(int)type];
+        var key = slot.KeyFor(id);
+        var started = Stopwatch.GetTimestamp();
+        if (slot.Policy.IsPersistent)
+        {
+            await _redis.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        await slot.Cache.RemoveAsync(key, slot.Policy.IsPersistent ? slot.MemoryOnly : slot.Options, cancellationToken).ConfigureAwait(false);
+        _metrics.RecordOperation("remove", slot.Counters, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>Removes everything tagged with <paramref name="tag"/>: the tag is expired in every type's cache at once.</summary>
+    public async ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tag);
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(_slots.Select(slot => slot.Cache.RemoveByTagAsync(tag, token: cancellationToken).AsTask())).ConfigureAwait(false);
+        _metrics.RecordOperation("remove_by_tag", "tag", Stopwatch.GetElapsedTime(started));
+    }
+
+    public async ValueTask ClearTypeAsync(CacheType type, CancellationToken cancellationToken = default)
+    {
+        var slot = _slots[(int)type];
+        var started = Stopwatch.GetTimestamp();
+        if (slot.Policy.IsPersistent)
+        {
+            // Their Redis copies never expire: delete them first, so no replica reloads one into its L1 after the clear.
+            if (_bulk is null)
+            {
+                throw new InvalidOperationException($"Clearing the persistent type {type} needs Redis (AddBookstoreCache).");
+            }
+
+            await _bulk.UnlinkByPrefixAsync(slot.KeyPrefix, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Remove, not expire: a flushed entry must not come back as a fail-safe stale value.
+        await slot.Cache.ClearAsync(allowFailSafe: false, token: cancellationToken).ConfigureAwait(false);
+        _metrics.RecordOperation("clear", slot.Counters, Stopwatch.GetElapsedTime(started));
+        LogCleared(slot.Name);
+    }
+
+    /// <summary>Everything tied to the user: profile, cart, sessions, recommendations and function results tagged with them.</summary>
+    public async ValueTask InvalidateUserAsync(long userId, CancellationToken cancellationToken = default)
+    {
+        var id = userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await RemoveAsync(CacheType.Users, id, cancellationToken).ConfigureAwait(false);
+        await RemoveAsync(CacheType.Cart, id, cancellationToken).ConfigureAwait(false);
+        await RemoveAsync(CacheType.Recommendations, id, cancellationToken).ConfigureAwait(false);
+        await RemoveByTagAsync(CacheTags.User(userId), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The book, every list page holding it and every recommendation naming it (all tagged with the book).</summary>
+    public async ValueTask InvalidateBookAsync(long bookId, CancellationToken cancellationToken = default)
+    {
+        await RemoveAsync(CacheType.Books, bookId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        await RemoveByTagAsync(CacheTags.Book(bookId), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The key segment of a type: <c>books</c>, <c>book-lists</c>, ...</summary>
+    internal static string SegmentOf(CacheType type) => type switch
+    {
+        CacheType.BookLists => "book-lists",
+        _ => type.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>The name of the type's FusionCache (also its <c>fusioncache.cache.name</c> in FusionCache's metrics).</summary>
+    internal static string CacheNameOf(CacheType type) => "bookstore-" + SegmentOf(type);
+
+    private static async ValueTask<T> ValueOf<T>(ValueTask<CachedValue<T>> entry) => (await entry.ConfigureAwait(false)).Value;
+
+    private ValueTask<CachedValue<T>> GetOrSetEntryCore<T>(
         CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags, Func<T, IEnumerable<string>>? tagsOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(factory);
         var slot = _slots[(int)type];
-        var key = Key(slot, id);
-        var started = Stopwatch.GetTimestamp();
+        var key = slot.KeyFor(id);
 
-        // The L1 fast path: one memory lookup, the same work as FusionCache's own hit path.
+        // The L1 fast path: one memory lookup (FusionCache's own hit path) and one striped counter increment.
         if (slot.Policy.UseL1)
         {
-            var memory = await _cache.TryGetAsync<T>(key, slot.MemoryOnly, cancellationToken).ConfigureAwait(false);
+            var probe = slot.Cache.TryGetAsync<T>(key, slot.MemoryOnly, cancellationToken);
+            if (!probe.IsCompletedSuccessfully)
+            {
+                return GetOrSetAfterProbeAsync(slot, key, probe, factory, tags, tagsOf, cancellationToken);
+            }
+
+            var memory = probe.Result;
             if (memory.HasValue)
             {
-                Record(slot, "get_or_set", started, CacheLevel.L1, CacheOutcome.Hit);
-                return new CachedValue<T>(memory.Value, CacheSource.L1);
+                slot.Counters.RecordUntimedL1Hit();
+                return new ValueTask<CachedValue<T>>(new CachedValue<T>(memory.Value, CacheSource.L1));
             }
         }
 
+        return GetOrSetMissAsync(slot, key, factory, tags, tagsOf, Stopwatch.GetTimestamp(), cancellationToken);
+    }
+
+    private async ValueTask<CachedValue<T>> GetOrSetAfterProbeAsync<T>(
+        TypeSlot slot, string key, ValueTask<MaybeValue<T>> probe, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags,
+        Func<T, IEnumerable<string>>? tagsOf, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var memory = await probe.ConfigureAwait(false);
+        if (memory.HasValue)
+        {
+            Record(slot, "get_or_set", started, CacheLevel.L1, CacheOutcome.Hit);
+            return new CachedValue<T>(memory.Value, CacheSource.L1);
+        }
+
+        return await GetOrSetMissAsync(slot, key, factory, tags, tagsOf, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<CachedValue<T>> GetOrSetMissAsync<T>(
+        TypeSlot slot, string key, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags, Func<T, IEnumerable<string>>? tagsOf,
+        long started, CancellationToken cancellationToken)
+    {
         var call = new FactoryCall<T>(factory, slot.Policy.IsPersistent ? this : null, slot, key, tagsOf);
         T value;
         try
         {
-            value = await _cache.GetOrSetAsync<T>(
+            value = await slot.Cache.GetOrSetAsync<T>(
                 key,
                 call.RunAsync,
                 options: slot.Policy.IsPersistent ? slot.MemoryOnly : slot.Options,
-                tags: WithTypeTag(slot, tags),
+                tags: tags,
                 token: cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -162,82 +288,69 @@ public sealed partial class CacheService : ICacheService
         return new CachedValue<T>(value, source);
     }
 
-    public async ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default)
+    private async ValueTask<CacheLookup<T>> GetAfterProbeAsync<T>(TypeSlot slot, string key, ValueTask<MaybeValue<T>> probe, CancellationToken cancellationToken)
     {
-        var slot = _slots[(int)type];
-        var key = Key(slot, id);
         var started = Stopwatch.GetTimestamp();
-        if (slot.Policy.IsPersistent)
+        var memory = await probe.ConfigureAwait(false);
+        if (memory.HasValue)
         {
-            await _redis.DeleteAsync(FullKey(key), cancellationToken).ConfigureAwait(false);
+            Record(slot, "get", started, CacheLevel.L1, CacheOutcome.Hit);
+            return new CacheLookup<T>(true, memory.Value);
         }
 
-        await _cache.RemoveAsync(key, slot.Policy.IsPersistent ? slot.MemoryOnly : slot.Options, cancellationToken).ConfigureAwait(false);
-        _metrics.RecordOperation("remove", slot.CountersIn(_metrics), Stopwatch.GetElapsedTime(started));
+        return await GetFromRedisAsync<T>(slot, key, started, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default)
+    private async ValueTask<CacheLookup<T>> GetFromRedisAsync<T>(TypeSlot slot, string key, long started, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(tag);
-        var started = Stopwatch.GetTimestamp();
-        await _cache.RemoveByTagAsync(tag, token: cancellationToken).ConfigureAwait(false);
-        _metrics.RecordOperation("remove_by_tag", "tag", Stopwatch.GetElapsedTime(started));
+        if (slot.Policy.IsPersistent)
+        {
+            var stored = await _redis.GetAsync<T>(key, cancellationToken).ConfigureAwait(false);
+            if (stored.Found)
+            {
+                await slot.Cache.SetAsync(key, stored.Value, slot.MemoryOnlyNoNotify, token: cancellationToken).ConfigureAwait(false);
+            }
+
+            Record(slot, "get", started, CacheLevel.L2, stored.Found ? CacheOutcome.Hit : CacheOutcome.Miss);
+            return stored;
+        }
+
+        var value = await slot.Cache.TryGetAsync<T>(key, slot.Options, cancellationToken).ConfigureAwait(false);
+        Record(slot, "get", started, CacheLevel.L2, value.HasValue ? CacheOutcome.Hit : CacheOutcome.Miss);
+        return value.HasValue ? new CacheLookup<T>(true, value.Value) : CacheLookup<T>.Miss;
     }
-
-    /// <summary>Everything tied to the user: profile, cart, sessions, recommendations and function results tagged with them.</summary>
-    public async ValueTask InvalidateUserAsync(long userId, CancellationToken cancellationToken = default)
-    {
-        var id = userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await RemoveAsync(CacheType.Users, id, cancellationToken).ConfigureAwait(false);
-        await RemoveAsync(CacheType.Cart, id, cancellationToken).ConfigureAwait(false);
-        await RemoveAsync(CacheType.Recommendations, id, cancellationToken).ConfigureAwait(false);
-        await RemoveByTagAsync(CacheTags.User(userId), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The book, every list page holding it and every recommendation naming it (all tagged with the book).</summary>
-    public async ValueTask InvalidateBookAsync(long bookId, CancellationToken cancellationToken = default)
-    {
-        await RemoveAsync(CacheType.Books, bookId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-        await RemoveByTagAsync(CacheTags.Book(bookId), cancellationToken).ConfigureAwait(false);
-    }
-
-    internal static string FullKey(string relativeKey) => CacheKeyBuilder.VersionedPrefix + relativeKey;
-
-    private static string Key(TypeSlot slot, string id) => slot.KeyFor(id);
-
-    private static async ValueTask<T> ValueOf<T>(ValueTask<CachedValue<T>> entry) => (await entry.ConfigureAwait(false)).Value;
-
-    private static IEnumerable<string> WithTypeTag(TypeSlot slot, IEnumerable<string>? tags) =>
-        tags is null ? slot.TypeTag : [.. tags, slot.TypeTag[0]];
 
     private void Record(TypeSlot slot, string operation, long started, CacheLevel level, CacheOutcome outcome)
     {
-        var counters = slot.CountersIn(_metrics);
-        _metrics.RecordRequest(counters, level, outcome);
-        _metrics.RecordOperation(operation, counters, Stopwatch.GetElapsedTime(started));
+        CacheMetrics.RecordRequest(slot.Counters, level, outcome);
+        _metrics.RecordOperation(operation, slot.Counters, Stopwatch.GetElapsedTime(started));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Served a stale {CacheType} value for {Key}: its source failed (fail-safe)")]
     private partial void LogServedStale(string cacheType, string key);
 
-    /// <summary>Per-type state computed once: the segment name, the entry options, the type tag and the keys of small ids.</summary>
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cleared cache type {CacheType} in every level and replica")]
+    private partial void LogCleared(string cacheType);
+
+    /// <summary>Per-type state computed once: the type's FusionCache, entry options, counters and the keys of small ids.</summary>
     private sealed class TypeSlot
     {
         /// <summary>
-        /// Ids 0 to 4095 (canonical decimal) keep their relative key once built, so a hit on them allocates no key:
-        /// most ids are numbers, and goodbooks-10k numbers its books roughly by popularity. 32 KB of slots per type
-        /// that sees a small numeric id, filled on use.
+        /// Ids 0 to 4095 (canonical decimal) keep their key once built, so a hit on them allocates no key: most ids are
+        /// numbers, and goodbooks-10k numbers its books roughly by popularity. 32 KB of slots per type that sees a small
+        /// numeric id, filled on use.
         /// </summary>
         private const int CachedNumericIds = 4096;
 
         private string?[]? _numericKeys;
-        private CacheMetrics.CacheTypeCounters? _counters;
 
-        public TypeSlot(CachePolicy policy)
+        public TypeSlot(CachePolicy policy, IFusionCache cache, CacheMetrics metrics)
         {
             Policy = policy;
+            Cache = cache;
             Name = SegmentOf(policy.Type);
-            TypeTag = [CacheTags.Type(policy.Type)];
+            KeyPrefix = CacheKeyBuilder.VersionedPrefix + Name + ":";
+            Counters = metrics.CountersFor(Name);
             var duration = policy.Duration ?? policy.L1Duration;
             Options = new FusionCacheEntryOptions
             {
@@ -267,13 +380,19 @@ public sealed partial class CacheService : ICacheService
             MemoryOnly.IsFailSafeEnabled = false;
             MemoryOnlyNoNotify = MemoryOnly.Duplicate();
             MemoryOnlyNoNotify.SkipBackplaneNotifications = true;
+            Bulk = new RedisBulkWriter.Target(cache, Options, Name);
         }
 
         public CachePolicy Policy { get; }
 
+        public IFusionCache Cache { get; }
+
         public string Name { get; }
 
-        public string[] TypeTag { get; }
+        /// <summary><c>bookstore:v1:{segment}:</c>, the start of every key of the type.</summary>
+        public string KeyPrefix { get; }
+
+        public CacheMetrics.CacheTypeCounters Counters { get; }
 
         public FusionCacheEntryOptions Options { get; }
 
@@ -281,21 +400,20 @@ public sealed partial class CacheService : ICacheService
 
         public FusionCacheEntryOptions MemoryOnlyNoNotify { get; }
 
-        /// <summary>The relative key of <paramref name="id"/>, built and validated by <see cref="CacheKeyBuilder.Relative"/>.</summary>
+        public RedisBulkWriter.Target Bulk { get; }
+
+        /// <summary>The full key of <paramref name="id"/>, built and validated by <see cref="CacheKeyBuilder.ForId"/>.</summary>
         public string KeyFor(string id)
         {
             if (!TryParseSmallId(id, out var number))
             {
-                return CacheKeyBuilder.Relative(Name, id);
+                return CacheKeyBuilder.ForId(Name, id);
             }
 
             // Racing threads may both build a key or the array; each builds the same value, and one copy stays.
             var keys = _numericKeys ??= new string?[CachedNumericIds];
-            return keys[number] ??= CacheKeyBuilder.Relative(Name, id);
+            return keys[number] ??= CacheKeyBuilder.ForId(Name, id);
         }
-
-        /// <summary>This type's counters in <paramref name="metrics"/>, looked up on first use rather than on every call.</summary>
-        public CacheMetrics.CacheTypeCounters CountersIn(CacheMetrics metrics) => _counters ??= metrics.CountersFor(Name);
 
         private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
@@ -320,12 +438,6 @@ public sealed partial class CacheService : ICacheService
 
             return number < CachedNumericIds;
         }
-
-        private static string SegmentOf(CacheType type) => type switch
-        {
-            CacheType.BookLists => "book-lists",
-            _ => type.ToString().ToLowerInvariant(),
-        };
     }
 
     /// <summary>One factory run: records whether it ran and failed, and writes persistent values through without a TTL.</summary>
@@ -346,7 +458,7 @@ public sealed partial class CacheService : ICacheService
         {
             if (persistentOwner is not null)
             {
-                var stored = await persistentOwner._redis.GetAsync<T>(FullKey(key), cancellationToken).ConfigureAwait(false);
+                var stored = await persistentOwner._redis.GetAsync<T>(key, cancellationToken).ConfigureAwait(false);
                 if (stored.Found)
                 {
                     return stored.Value!;
@@ -365,7 +477,7 @@ public sealed partial class CacheService : ICacheService
 
                 if (persistentOwner is not null)
                 {
-                    await persistentOwner._redis.SetAsync(FullKey(key), value, RedisService.NoExpiry, cancellationToken).ConfigureAwait(false);
+                    await persistentOwner._redis.SetAsync(key, value, RedisService.NoExpiry, cancellationToken).ConfigureAwait(false);
                 }
 
                 return value;

@@ -35,6 +35,19 @@ public interface ICacheService
 
     ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Writes many entries of one type as <see cref="SetAsync{T}"/> would (same keys, same Redis bytes, other replicas'
+    /// L1 copies dropped), in pipelined batches rather than one awaited round trip per entry. Returns how many were
+    /// written to Redis; a Redis failure is counted, not thrown.
+    /// </summary>
+    ValueTask<int> SetManyAsync<T>(CacheType type, IReadOnlyList<CacheWrite<T>> items, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Flushes one type: every entry of it becomes a miss in every level and on every replica (FusionCache's Clear of
+    /// the type's own cache). Redis copies of TTL types are left to expire; those of Persistent types are deleted.
+    /// </summary>
+    ValueTask ClearTypeAsync(CacheType type, CancellationToken cancellationToken = default);
+
     /// <summary>Removes everything tagged with <paramref name="tag"/>, in every level and every replica.</summary>
     ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default);
 

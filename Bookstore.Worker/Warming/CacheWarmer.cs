@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Connection;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Typed;
@@ -21,6 +22,9 @@ public sealed partial class CacheWarmer(
     IOptions<WarmingOptions> options,
     ILogger<CacheWarmer> logger) : BackgroundService
 {
+    /// <summary>Books per SetManyAsync call (itself pipelined in batches of <see cref="RedisBulkWriter.BatchSize"/>).</summary>
+    private const int WriteChunk = 2048;
+
     private readonly SemaphoreSlim _runNow = new(0, 1);
     private readonly WarmingOptions _options = options.Value;
 
@@ -76,32 +80,31 @@ public sealed partial class CacheWarmer(
             var warmed = 0;
             var failed = 0;
             var lastLog = Stopwatch.GetTimestamp();
-            await Parallel.ForEachAsync(
-                books,
-                new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
-                async (book, ct) =>
-                {
-                    try
-                    {
-                        // The same key, value and tags as the API's GET /books/{id}: a warmed book is that read's hit.
-                        await cache.SetAsync(CacheType.Books, book, book.Id.ToString(CultureInfo.InvariantCulture), [CacheTags.Book(book.Id)], ct);
-                        Interlocked.Increment(ref warmed);
-                        metrics.RecordWarmed("books", "warmed");
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        Interlocked.Increment(ref failed);
-                        metrics.RecordWarmed("books", "failed");
-                    }
 
-                    var done = Volatile.Read(ref warmed) + Volatile.Read(ref failed);
-                    if (Stopwatch.GetElapsedTime(lastLog) > TimeSpan.FromSeconds(2) || done == books.Count)
-                    {
-                        lastLog = Stopwatch.GetTimestamp();
-                        var seconds = Math.Max(Stopwatch.GetElapsedTime(started).TotalSeconds, 0.001);
-                        LogProgress(done, books.Count, 100.0 * done / Math.Max(books.Count, 1), done / seconds);
-                    }
-                });
+            // Pipelined batches through SetManyAsync (the same keys, values and tags as the API's GET /books/{id}, so a
+            // warmed book is that read's hit), a chunk at a time so progress and cancellation are seen between chunks.
+            foreach (var chunk in books.Chunk(WriteChunk))
+            {
+                var written = await cache.SetManyAsync(
+                    CacheType.Books,
+                    [.. chunk.Select(book => new CacheWrite<Book>(book.Id.ToString(CultureInfo.InvariantCulture), book, [CacheTags.Book(book.Id)]))],
+                    cancellationToken);
+                warmed += written;
+                failed += chunk.Length - written;
+                metrics.RecordWarmed("books", "warmed", written);
+                if (written < chunk.Length)
+                {
+                    metrics.RecordWarmed("books", "failed", chunk.Length - written);
+                }
+
+                var done = warmed + failed;
+                if (Stopwatch.GetElapsedTime(lastLog) > TimeSpan.FromSeconds(2) || done == books.Count)
+                {
+                    lastLog = Stopwatch.GetTimestamp();
+                    var seconds = Math.Max(Stopwatch.GetElapsedTime(started).TotalSeconds, 0.001);
+                    LogProgress(done, books.Count, 100.0 * done / Math.Max(books.Count, 1), done / seconds);
+                }
+            }
 
             for (var page = 1; page <= _options.ListPages; page++)
             {

@@ -19,10 +19,6 @@ public sealed class WarmingOptions
     [Range(1, 24 * 60)]
     public int IntervalMinutes { get; set; } = 15;
 
-    /// <summary>Cache writes in flight at once.</summary>
-    [Range(1, 256)]
-    public int MaxConcurrency { get; set; } = 16;
-
     /// <summary>Base URL of the catalog API; Aspire service discovery resolves the default.</summary>
     [Required]
     public string CatalogUrl { get; set; } = "https+http://api";

@@ -68,6 +68,27 @@ internal sealed class RecordingCacheService : ICacheService
         return ValueTask.CompletedTask;
     }
 
+    public async ValueTask<int> SetManyAsync<T>(CacheType type, IReadOnlyList<CacheWrite<T>> items, CancellationToken cancellationToken = default)
+    {
+        foreach (var item in items)
+        {
+            await SetAsync(type, item.Value, item.Id, item.Tags, cancellationToken);
+        }
+
+        return items.Count;
+    }
+
+    public ValueTask ClearTypeAsync(CacheType type, CancellationToken cancellationToken = default)
+    {
+        foreach (var key in _entries.Keys.Where(k => k.Type == type))
+        {
+            _entries.TryRemove(key, out _);
+            _tags.TryRemove(key, out _);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask InvalidateUserAsync(long userId, CancellationToken cancellationToken = default) =>
         RemoveByTagAsync(CacheTags.User(userId), cancellationToken);
 
