@@ -58,7 +58,17 @@ public sealed partial class RedisBulkWriter(
                     memory.Memory.Remove(key);
                 }
 
-                batch.Execute();
+                if (!TryExecute(batch, target, sets))
+                {
+                    // Redis is unreachable: every later batch would fail the same way, at once.
+                    for (var failed = start + count; failed < items.Count; failed++)
+                    {
+                        metrics.RecordError("set_many", "redis", target.Name);
+                    }
+
+                    break;
+                }
+
                 inFlight.Enqueue(CountWrittenAsync(target, sets));
                 if (inFlight.Count >= BatchesInFlight)
                 {
@@ -108,6 +118,28 @@ public sealed partial class RedisBulkWriter(
         }
 
         return removed;
+    }
+
+    /// <summary>Sends the batch; false when no connection could take it (its entries are then counted as failed).</summary>
+    private bool TryExecute(IBatch batch, Target target, Task<bool>[] sets)
+    {
+        try
+        {
+            batch.Execute();
+            return true;
+        }
+        catch (RedisConnectionException ex)
+        {
+            LogBatchFailed(target.Name, ex);
+            foreach (var set in sets)
+            {
+                // The batch's commands were failed with the same exception: observe it, count the entry.
+                _ = set.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                metrics.RecordError("set_many", "redis", target.Name);
+            }
+
+            return false;
+        }
     }
 
     private async Task<int> CountWrittenAsync(Target target, Task<bool>[] sets)
