@@ -1,12 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
 using Bookstore.Benchmarks.Serialization;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Typed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Bookstore.Caching.Serialization;
 using StackExchange.Redis;
+using ZiggyCreatures.Caching.Fusion.Internals;
+using ZiggyCreatures.Caching.Fusion.Internals.Distributed;
 
 namespace Bookstore.Benchmarks.Warming;
 
@@ -20,9 +24,34 @@ internal static class WarmingThroughput
     /// <summary>Books per SetManyAsync call, as <c>CacheWarmer</c> sends them.</summary>
     private const int WriteChunk = 2048;
 
-    public static async Task<int> RunAsync(string connectionString, int count)
+    /// <summary>
+    /// Writes <paramref name="count"/> books and prints the write stage's throughput. With <paramref name="apiUrl"/>,
+    /// the books are first fetched the way the worker fetches them (<c>GET /catalog/popular-books</c>, JSON into
+    /// <see cref="Book"/>s), and the fetch is timed too; otherwise they are read from goodbooks-10k's CSV.
+    /// </summary>
+    public static async Task<int> RunAsync(string connectionString, int count, string? apiUrl = null)
     {
-        var books = GoodbooksCatalog.Load(count);
+        var fetchSeconds = 0.0;
+        IReadOnlyList<Book> books;
+        if (apiUrl is null)
+        {
+            books = GoodbooksCatalog.Load(count);
+        }
+        else
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(apiUrl) };
+            if (Environment.GetEnvironmentVariable("BOOKSTORE_ADMIN_API_KEY") is { Length: > 0 } key)
+            {
+                http.DefaultRequestHeaders.Add("X-Api-Key", key);
+            }
+
+            var uri = new Uri("/catalog/popular-books?limit=" + count.ToString(CultureInfo.InvariantCulture), UriKind.Relative);
+            await FetchAsync(http, uri); // JIT, connection
+            var fetchStarted = Stopwatch.GetTimestamp();
+            books = await FetchAsync(http, uri);
+            fetchSeconds = Stopwatch.GetElapsedTime(fetchStarted).TotalSeconds;
+        }
+
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "Bookstore.Benchmarks" });
         builder.Configuration.AddInMemoryCollection(
         [
@@ -37,13 +66,27 @@ internal static class WarmingThroughput
         // Warm up the JIT, the serializer and the connection on a few books first.
         await WriteAsync(cache, books.Take(500).ToList());
 
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var started = Stopwatch.GetTimestamp();
         var written = await WriteAsync(cache, books);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var clientCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds;
         if (written != books.Count)
         {
             throw new InvalidOperationException($"Only {written} of {books.Count} books were written.");
         }
+
+        // Where the client's time goes: encoding alone (the FusionCache wrapper through CacheSerializer), no Redis.
+        var serializer = host.Services.GetRequiredService<CacheSerializer>();
+        var encodeBefore = Environment.CpuUsage.TotalTime;
+        foreach (var book in books)
+        {
+            var now = DateTimeOffset.UtcNow.UtcTicks;
+            _ = serializer.Serialize(new FusionCacheDistributedEntry<Book>(
+                book, now, now + TimeSpan.TicksPerHour, [CacheTags.Book(book.Id)], new FusionCacheEntryMetadata(false, now, null, null, 1, 1)));
+        }
+
+        var encodeCpuSeconds = (Environment.CpuUsage.TotalTime - encodeBefore).TotalSeconds;
 
         var db = host.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
         long bytes = 0;
@@ -54,10 +97,19 @@ internal static class WarmingThroughput
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"books={books.Count} chunk={WriteChunk} seconds={seconds:F3} items_per_sec={books.Count / seconds:F0} avg_value_bytes={bytes / sample.Count}"));
+            $"books={books.Count} chunk={WriteChunk} seconds={seconds:F3} items_per_sec={books.Count / seconds:F0} client_cpu_us_per_item={clientCpuSeconds * 1e6 / books.Count:F1} encode_cpu_us_per_item={encodeCpuSeconds * 1e6 / books.Count:F1} avg_value_bytes={bytes / sample.Count}"));
+        if (apiUrl is not null)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"fetch_seconds={fetchSeconds:F3} end_to_end_seconds={fetchSeconds + seconds:F3} end_to_end_items_per_sec={books.Count / (fetchSeconds + seconds):F0}"));
+        }
         await host.StopAsync();
         return 0;
     }
+
+    /// <summary>What the worker's <c>CatalogClient.GetMostPopularBooksAsync</c> does.</summary>
+    private static async Task<IReadOnlyList<Book>> FetchAsync(HttpClient http, Uri uri) =>
+        await http.GetFromJsonAsync<List<Book>>(uri) ?? throw new InvalidOperationException("The API returned no books.");
 
     private static async Task<int> WriteAsync(ICacheService cache, IReadOnlyList<Book> books)
     {

@@ -1,27 +1,70 @@
 #!/usr/bin/env bash
-# Warming throughput beside raw Redis, in one script on one redis-server:
+# Warming throughput beside raw Redis, in one script on one redis-server (loopback):
 #   1. the write stage of a warming run: the 10,000 goodbooks books through CacheService.SetManyAsync
 #      (chunks of 2,048, pipelined batches of 256), timed from the first write to the last reply;
-#   2. redis-benchmark -P 16 -t set with the same value size.
-# Prints both and their ratio. Needs redis-server, redis-benchmark and the goodbooks CSV
+#   2. with E2E=1 (default), the whole run as the worker does it: the API (Release build, SQLite catalog imported
+#      from the same CSV) serves GET /catalog/popular-books?limit=10000, the books are fetched and deserialized,
+#      then written as in 1; fetch and write are timed apart;
+#   3. redis-benchmark -P 16 -t set with the same value size (the average stored entry).
+# Prints each line and the ratios. Needs redis-server, redis-benchmark, curl and the goodbooks CSV
 # (../shared/data/goodbooks-10k/books.csv, or BOOKSTORE_GOODBOOKS_CSV).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 books=${BOOKS:-10000}
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+e2e=${E2E:-1}
+csv=${BOOKSTORE_GOODBOOKS_CSV:-$(realpath ../shared/data/goodbooks-10k/books.csv)}
+server_cpu() { redis-cli -p "$port" info cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ { t += $2 } END { printf "%.6f", t }'; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 dir=$(mktemp -d)
+api_pid=
+cleanup() {
+  [[ -n "$api_pid" ]] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null
+  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" >/dev/null
-trap 'redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
 until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.1; done
 
+echo "load before:     $(uptime)"
 dotnet build -c Release Bookstore.Benchmarks -v quiet -nologo >/dev/null
-ours=$(dotnet Bookstore.Benchmarks/bin/Release/net10.0/Bookstore.Benchmarks.dll warm-throughput "127.0.0.1:$port" "$books")
-echo "warming:         $ours"
+bench="dotnet Bookstore.Benchmarks/bin/Release/net10.0/Bookstore.Benchmarks.dll"
+cpu0=$(server_cpu)
+ours=$($bench warm-throughput "127.0.0.1:$port" "$books")
+cpu1=$(server_cpu)
+echo "write stage:     $ours"
+# The run writes 500 warm-up books before the timed ones.
+python3 -c "print(f'                 redis-server CPU per written book: {($cpu1 - $cpu0) * 1e6 / ($books + 500):.1f} us')"
 size=$(sed -n 's/.*avg_value_bytes=\([0-9]*\).*/\1/p' <<<"$ours")
 per_second=$(sed -n 's/.*items_per_sec=\([0-9]*\).*/\1/p' <<<"$ours")
 
+if [[ "$e2e" == 1 ]]; then
+  dotnet build -c Release Bookstore.Api -v quiet -nologo >/dev/null
+  api_port=$(free_port)
+  export ConnectionStrings__cache="127.0.0.1:$port" ConnectionStrings__catalog="Data Source=$dir/catalog.db"
+  export Bookstore__Catalog__Seed=false Bookstore__Redis__EnableMonitoring=false ASPNETCORE_ENVIRONMENT=Development
+  export Bookstore__Security__AdminApiKey BOOKSTORE_ADMIN_API_KEY
+  Bookstore__Security__AdminApiKey=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+  BOOKSTORE_ADMIN_API_KEY=$Bookstore__Security__AdminApiKey
+  dotnet Bookstore.Api/bin/Release/net10.0/Bookstore.Api.dll import "$csv" >"$dir/import.log" 2>&1
+  ASPNETCORE_URLS="http://127.0.0.1:$api_port" dotnet Bookstore.Api/bin/Release/net10.0/Bookstore.Api.dll >"$dir/api.log" 2>&1 &
+  api_pid=$!
+  for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$api_port/alive" >/dev/null 2>&1 && break; sleep 0.1; done
+  whole=$($bench warm-throughput "127.0.0.1:$port" "$books" "http://127.0.0.1:$api_port")
+  echo "end to end:      $(tr '\n' ' ' <<<"$whole")"
+  e2e_per_second=$(sed -n 's/.*end_to_end_items_per_sec=\([0-9]*\).*/\1/p' <<<"$whole")
+fi
+
 redis-cli -p "$port" flushall >/dev/null
+cpu0=$(server_cpu)
 raw=$(redis-benchmark -p "$port" -P 16 -t set -d "$size" -n 200000 -q | tr '\r' '\n' | sed -n 's/^SET: \([0-9.]*\) requests per second.*/\1/p' | tail -n 1)
+cpu1=$(server_cpu)
 echo "redis-benchmark: -P 16 -t set -d $size: $raw SET/s"
-python3 -c "print(f'ratio:           {${per_second}/${raw}:.3f} (warming items/s / raw SET/s; target >= 0.4)')"
+python3 -c "print(f'                 redis-server CPU per SET: {($cpu1 - $cpu0) * 1e6 / 200000:.1f} us')"
+python3 -c "print(f'ratio (write stage):  {${per_second}/${raw}:.3f} (items/s / raw SET/s; target >= 0.4)')"
+if [[ "$e2e" == 1 ]]; then
+  python3 -c "print(f'ratio (end to end):   {${e2e_per_second}/${raw}:.3f}')"
+fi
+echo "load after:      $(uptime)"
