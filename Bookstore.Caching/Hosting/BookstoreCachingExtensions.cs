@@ -104,6 +104,7 @@ public static class BookstoreCachingExtensions
         });
 
         builder.Services.TryAddSingleton<RedisBulkWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisBulkWriter>());
         builder.Services.TryAddSingleton(sp => new RedisStringDistributedCache(
             sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>()));
         AddTypedCacheMemoryLevel(builder.Services, policies, (cache, type) => cache

@@ -380,7 +380,7 @@ public sealed partial class CacheService : ICacheService
             MemoryOnly.IsFailSafeEnabled = false;
             MemoryOnlyNoNotify = MemoryOnly.Duplicate();
             MemoryOnlyNoNotify.SkipBackplaneNotifications = true;
-            Bulk = new RedisBulkWriter.Target(cache, Options, Name);
+            Bulk = new RedisBulkWriter.Target(Options, Name);
         }
 
         public CachePolicy Policy { get; }

@@ -1,10 +1,10 @@
+using System.Text;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Serialization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using ZiggyCreatures.Caching.Fusion;
-using ZiggyCreatures.Caching.Fusion.Backplane;
 using ZiggyCreatures.Caching.Fusion.Internals;
 using ZiggyCreatures.Caching.Fusion.Internals.Distributed;
 
@@ -14,13 +14,22 @@ namespace Bookstore.Caching.Typed;
 /// The Redis side of <see cref="CacheService.SetManyAsync{T}"/> and of clearing a persistent type. A bulk write
 /// encodes each entry exactly as FusionCache's <c>SetAsync</c> would (its L2 wrapper through <see cref="CacheSerializer"/>,
 /// the same timestamps and expiry) and sends, per entry, the <c>SET key value PX ms</c> that
-/// <see cref="RedisStringDistributedCache"/> sends and the backplane message that makes other replicas drop their L1
-/// copy, <see cref="BatchSize"/> entries to an <see cref="IBatch"/>, a few batches in flight, no round trip awaited
-/// per entry.
+/// <see cref="RedisStringDistributedCache"/> sends, <see cref="BatchSize"/> entries to an <see cref="IBatch"/>, a few
+/// batches in flight, no round trip awaited per entry. Other replicas drop their L1 copies on one message per batch
+/// (the batch's keys, on <see cref="BulkSetChannel"/>, after its SETs on the same connection) instead of one backplane
+/// message per entry, which would double the commands and make every subscribed process decode one message per entry.
+/// Every process with the typed cache listens on that channel (this class is also a hosted service).
 /// </summary>
 public sealed partial class RedisBulkWriter(
     IConnectionMultiplexer connection, CacheSerializer serializer, CacheL1Store memory, CacheMetrics metrics, TimeProvider time, ILogger<RedisBulkWriter> logger)
+    : IHostedService
 {
+    /// <summary>The channel of bulk-write notifications: a source id line, then one key per line.</summary>
+    public static readonly RedisChannel BulkSetChannel = RedisChannel.Literal(BookstoreCachingExtensions.BackplaneChannelPrefix + ":bulk-set");
+
+    /// <summary>This process's id in its notifications, so it ignores its own (it drops its L1 copies as it writes).</summary>
+    private readonly string _sourceId = Guid.NewGuid().ToString("N");
+
     /// <summary>Entries per pipelined batch.</summary>
     public const int BatchSize = 256;
 
@@ -34,6 +43,7 @@ public sealed partial class RedisBulkWriter(
     {
         var db = connection.GetDatabase();
         var inFlight = new Queue<Task<int>>(BatchesInFlight + 1);
+        var notice = new StringBuilder(_sourceId, 32 * (BatchSize + 1));
         var written = 0;
         try
         {
@@ -49,14 +59,16 @@ public sealed partial class RedisBulkWriter(
                     var key = keyFor(item.Id);
                     var entry = target.EntryFor(item.Value, item.Tags, time.GetUtcNow(), out var timeToLive);
                     sets[i] = batch.StringSetAsync(key, serializer.Serialize(entry), timeToLive);
-
-                    // Fire and forget, as FusionCache's own background backplane notifications are.
-                    var message = BackplaneMessage.CreateForEntrySet(target.Cache.InstanceId, key, entry.Timestamp);
-                    _ = batch.PublishAsync(target.Channel, BackplaneMessage.ToByteArray(message), CommandFlags.FireAndForget);
+                    notice.Append('\n').Append(key);
 
                     // This process's own L1 copy, if any, is older than what was just written.
                     memory.Memory.Remove(key);
                 }
+
+                // After the batch's SETs on the same connection, so a replica that drops its copy reads the new one.
+                // Fire and forget, as FusionCache's own background backplane notifications are.
+                _ = batch.PublishAsync(BulkSetChannel, notice.ToString(), CommandFlags.FireAndForget);
+                notice.Clear().Append(_sourceId);
 
                 if (!TryExecute(batch, target, sets))
                 {
@@ -86,6 +98,42 @@ public sealed partial class RedisBulkWriter(
         }
 
         return written;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.GetSubscriber().SubscribeAsync(BulkSetChannel, (_, message) => DropCopies(message)).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException ex)
+        {
+            // The multiplexer keeps the subscription and makes it again once Redis is reachable.
+            LogSubscribeDeferred(ex);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => connection.GetSubscriber().UnsubscribeAsync(BulkSetChannel);
+
+    /// <summary>Drops this process's L1 copies of the keys another process just wrote in bulk.</summary>
+    internal void DropCopies(RedisValue message)
+    {
+        var text = (string?)message;
+        if (text is null)
+        {
+            return;
+        }
+
+        var lines = text.AsSpan().Split('\n');
+        if (!lines.MoveNext() || text.AsSpan()[lines.Current].SequenceEqual(_sourceId))
+        {
+            return;
+        }
+
+        while (lines.MoveNext())
+        {
+            memory.Memory.Remove(text[lines.Current]);
+        }
     }
 
     /// <summary>Deletes every key starting with <paramref name="prefix"/> on every primary: SCAN and UNLINK in batches, never KEYS.</summary>
@@ -170,18 +218,16 @@ public sealed partial class RedisBulkWriter(
         return written;
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bulk-write notifications not subscribed yet (Redis unreachable); the multiplexer subscribes on reconnect")]
+    private partial void LogSubscribeDeferred(Exception exception);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "A bulk write batch of {CacheType} entries failed in Redis")]
     private partial void LogBatchFailed(string cacheType, Exception exception);
 
-    /// <summary>One type's cache as a bulk write target: its FusionCache (the backplane source id), entry options and channel.</summary>
-    internal sealed class Target(IFusionCache cache, FusionCacheEntryOptions options, string name)
+    /// <summary>One type as a bulk write target: its name (for metrics) and entry options.</summary>
+    internal sealed class Target(FusionCacheEntryOptions options, string name)
     {
-        public IFusionCache Cache { get; } = cache;
-
         public string Name { get; } = name;
-
-        /// <summary>The channel the type's backplane listens on: FusionCache names it <c>{prefix}.Backplane:v2</c>.</summary>
-        public RedisChannel Channel { get; } = RedisChannel.Literal(BookstoreCachingExtensions.BackplaneChannelPrefixOf(name) + ".Backplane:v2");
 
         /// <summary>
         /// The L2 wrapper FusionCache's <c>SetAsync</c> stores for <paramref name="value"/> and its Redis time to live:
