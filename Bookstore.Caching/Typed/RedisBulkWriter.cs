@@ -113,7 +113,18 @@ public sealed partial class RedisBulkWriter(
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => connection.GetSubscriber().UnsubscribeAsync(BulkSetChannel);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.GetSubscriber().UnsubscribeAsync(BulkSetChannel).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+        {
+            // Shutting down with Redis away, or after the multiplexer was closed: the subscription ends with it.
+            LogUnsubscribeSkipped(ex.GetType().Name);
+        }
+    }
 
     /// <summary>Drops this process's L1 copies of the keys another process just wrote in bulk.</summary>
     internal void DropCopies(RedisValue message)
@@ -220,6 +231,9 @@ public sealed partial class RedisBulkWriter(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Bulk-write notifications not subscribed yet (Redis unreachable); the multiplexer subscribes on reconnect")]
     private partial void LogSubscribeDeferred(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Bulk-write notifications not unsubscribed at shutdown ({Reason}); the connection's end ends them")]
+    private partial void LogUnsubscribeSkipped(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A bulk write batch of {CacheType} entries failed in Redis")]
     private partial void LogBatchFailed(string cacheType, Exception exception);
