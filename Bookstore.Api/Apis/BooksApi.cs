@@ -12,8 +12,8 @@ using Bookstore.Caching.Typed;
 namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>
-/// The books endpoints, cache-aside through the typed cache. Reads: <c>Books</c> entries by id (tagged with the book)
-/// and <c>BookLists</c> pages by a canonical id built from the validated query (tagged with every book on the page).
+/// The books endpoints, cache-aside through the typed cache. Reads: <c>Books</c> entries by id (untagged: the book's
+/// own key is removed by InvalidateBookAsync) and <c>BookLists</c> pages by a canonical id built from the validated query (tagged with every book on the page).
 /// Writes invalidate what they changed: the book and the pages and recommendations holding it; when a change can move
 /// books between pages (create, delete, a change of a field lists sort or filter on) every list page too.
 /// </summary>
@@ -57,12 +57,13 @@ public static partial class BooksApi
             return InvalidId(id.ToString(CultureInfo.InvariantCulture));
         }
 
+        // No tag: InvalidateBookAsync removes this key itself, and FusionCache checks every tag of an entry on every
+        // hit (a tagged book's L1 hit costs about twice an untagged one, docs/performance.md).
         var entry = await cache.GetOrSetEntryAsync(
             CacheType.Books,
             id.ToString(CultureInfo.InvariantCulture),
             async ct => await store.GetBookAsync(id, ct) ?? Absent,
-            [CacheTags.Book(id)],
-            cancellationToken);
+            cancellationToken: cancellationToken);
         response.Headers[CacheHeader] = entry.Header;
         if (entry.Value.Id == 0)
         {

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Bookstore.Worker.Warming;
 
 /// <summary>
-/// Warms what readers ask for first: the most popular books (whole, under the same keys and tags the API reads) and
+/// Warms what readers ask for first: the most popular books (whole, under the same keys the API reads) and
 /// the first pages of the popularity list. Runs at start, every <see cref="WarmingOptions.IntervalMinutes"/> and on
 /// demand; writes with bounded concurrency; backs off while Redis is down and resumes when it is back.
 /// </summary>
@@ -81,13 +81,13 @@ public sealed partial class CacheWarmer(
             var failed = 0;
             var lastLog = Stopwatch.GetTimestamp();
 
-            // Pipelined batches through SetManyAsync (the same keys, values and tags as the API's GET /books/{id}, so a
+            // Pipelined batches through SetManyAsync (the same keys and values, untagged, as the API's GET /books/{id}, so a
             // warmed book is that read's hit), a chunk at a time so progress and cancellation are seen between chunks.
             foreach (var chunk in books.Chunk(WriteChunk))
             {
                 var written = await cache.SetManyAsync(
                     CacheType.Books,
-                    [.. chunk.Select(book => new CacheWrite<Book>(book.Id.ToString(CultureInfo.InvariantCulture), book, [CacheTags.Book(book.Id)]))],
+                    [.. chunk.Select(book => new CacheWrite<Book>(book.Id.ToString(CultureInfo.InvariantCulture), book))],
                     cancellationToken);
                 warmed += written;
                 failed += chunk.Length - written;
