@@ -11,7 +11,7 @@ namespace Bookstore.Worker.Warming;
 /// <summary>
 /// Warms what readers ask for first: the most popular books (whole, under the same keys the API reads) and
 /// the first pages of the popularity list. Runs at start, every <see cref="WarmingOptions.IntervalMinutes"/> and on
-/// demand; writes with bounded concurrency; backs off while Redis is down and resumes when it is back.
+/// demand; writes in pipelined batches (SetManyAsync); backs off while Redis is down and resumes when it is back.
 /// </summary>
 public sealed partial class CacheWarmer(
     CatalogClient catalog,
