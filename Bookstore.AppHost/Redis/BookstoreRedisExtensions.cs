@@ -113,6 +113,20 @@ public static class BookstoreRedisExtensions
                 context.Args.Add(string.Join(' ', ContainerServerCommand(profile)));
             });
 
+        // Aspire's health check would log in as the app user and ask for INFO and CONFIG, which the ACL refuses;
+        // like the local mode's, this one logs in as bookstore-monitor with the least-privilege handshake.
+        string? monitorConnectionString = null;
+        var healthCheckKey = $"{name}_monitor_check";
+        builder.Services.AddHealthChecks().AddRedis(
+            _ => monitorConnectionString ?? throw new InvalidOperationException($"The '{name}' endpoint is not known until the container starts."),
+            name: healthCheckKey);
+        builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(redis.Resource, async (_, cancellationToken) =>
+        {
+            var monitor = RedisUserConnection.Expression(redis.Resource.PrimaryEndpoint, RedisUsers.Monitor, passwords.Monitor.Resource);
+            monitorConnectionString = await monitor.GetValueAsync(cancellationToken).ConfigureAwait(false) + "," + MonitorHandshake;
+        });
+        redis.WithAnnotation(new HealthCheckAnnotation(healthCheckKey), ResourceAnnotationMutationBehavior.Replace);
+
         // Aspire's Redis connection string has no user; the services connect as bookstore-app.
         return redis.WithConnectionStringRedirection(new RedisUserConnection(
             name + "-app-connection", redis.Resource.PrimaryEndpoint, RedisUsers.App, passwords.App.Resource));
