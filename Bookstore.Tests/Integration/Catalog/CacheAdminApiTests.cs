@@ -15,6 +15,8 @@ public sealed class CacheAdminApiTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    private const string AdminKey = "admin-key";
+
     private static readonly Book Dune = new(5, "Dune", ["Frank Herbert"], 4.25, 1_000_000);
 
     [Fact]
@@ -31,7 +33,7 @@ public sealed class CacheAdminApiTests
         Assert.True((await b.GetAsync<Book>(CacheType.Books, "5", Ct)).Found);
 
         using var http = first.CreateClient();
-        var outcome = await new CacheFlushClient(http, "admin-key").FlushAsync("books", confirm: false, Ct);
+        var outcome = await new CacheFlushClient(http, AdminKey).FlushAsync("books", confirm: false, Ct);
         Assert.True(outcome.Success, outcome.Message);
 
         Assert.True(
@@ -48,7 +50,9 @@ public sealed class CacheAdminApiTests
         using var data = new TemporaryDirectory("bookstore-flush-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         using var http = api.CreateClient();
-        var client = new CacheFlushClient(http, "admin-key");
+        // The admin key the dashboard command sends (contract: X-Api-Key, checked under /admin/ once authorization is on).
+        http.DefaultRequestHeaders.Add(CacheFlushClient.ApiKeyHeader, AdminKey);
+        var client = new CacheFlushClient(http, AdminKey);
 
         var types = await client.TypesAsync(Ct);
         Assert.Equal(Enum.GetNames<CacheType>(), types.Select(t => t.Name));
