@@ -32,6 +32,7 @@ app.MapUsersApi();
 app.MapSessionsApi();
 app.MapVisitsApi();
 app.MapCatalogAdminApi();
+app.MapCacheAdminApi();
 app.MapCatalogBulkApi();
 
 await app.RunAsync();

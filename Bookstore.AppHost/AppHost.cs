@@ -3,10 +3,15 @@ var builder = DistributedApplication.CreateBuilder(args);
 var profile = builder.GetBookstoreProfile();
 var cache = builder.AddBookstoreRedis("cache", profile);
 
+// The API's admin credential (X-Api-Key), generated like the Redis passwords.
+var apiAdminKey = builder.AddParameter("api-admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
 var api = builder.AddProject<Projects.Bookstore_Api>("api")
     .WithReference(cache)
     .WaitFor(cache)
     .WithBookstoreProfile(profile)
+    .WithBookstoreRedisMonitor(cache)
+    .WithEnvironment("Bookstore__Security__AdminApiKey", apiAdminKey)
     .WithHttpHealthCheck("/health");
 
 var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
@@ -15,7 +20,11 @@ var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
     .WithReference(api)
     .WaitFor(api)
     .WithBookstoreProfile(profile)
+    .WithBookstoreRedisMonitor(cache)
+    .WithEnvironment("Bookstore__Security__AdminApiKey", apiAdminKey)
     .WithHttpCommand("/warming/run", "Warm cache now", commandOptions: new HttpCommandOptions { Method = HttpMethod.Post, IconName = "ArrowClockwise" });
+
+cache.WithCacheFlushCommand(api, apiAdminKey);
 
 builder.AddBookstorePrometheus(api, worker);
 

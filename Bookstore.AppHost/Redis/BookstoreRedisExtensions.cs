@@ -12,6 +12,7 @@ namespace Aspire.Hosting;
 public static class BookstoreRedisExtensions
 {
     public const string ContainerConfigPath = "/usr/local/etc/redis/redis.conf";
+    public const string ContainerAclPath = "/usr/local/etc/redis/users.acl";
     public const string DataDirectoryKey = "Bookstore:Redis:DataDirectory";
     public const string PortKey = "Bookstore:Redis:Port";
 
@@ -51,50 +52,96 @@ public static class BookstoreRedisExtensions
         }
 
         var configFile = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "redis", "redis.conf"));
-        if (!File.Exists(configFile))
+        var aclTemplate = RedisUsers.TemplatePath(builder.AppHostDirectory);
+        foreach (var file in new[] { configFile, aclTemplate })
         {
-            throw new DistributedApplicationException($"The Redis configuration '{configFile}' is missing; it ships with the repository.");
+            if (!File.Exists(file))
+            {
+                throw new DistributedApplicationException($"The Redis configuration '{file}' is missing; it ships with the repository.");
+            }
         }
 
-        // Never special characters: StackExchange.Redis connection strings cannot carry commas.
-        var password = builder.AddParameter(
-            $"{name}-password",
-            new GenerateParameterDefault { MinLength = 32, Special = false },
-            secret: true,
-            persist: true);
+        // The app user's password keeps the parameter name it always had; the monitor and admin users get their own.
+        var passwords = new RedisUserParameters(
+            AddPassword(builder, $"{name}-password"),
+            AddPassword(builder, $"{name}-monitor-password"),
+            AddPassword(builder, $"{name}-admin-password"));
+        var dataDirectory = Path.GetFullPath(
+            builder.Configuration[DataDirectoryKey]
+            ?? Path.Combine(builder.AppHostDirectory, ".data", "redis", profile.Name.ToLowerInvariant()));
+        var aclFile = Path.Combine(dataDirectory, RedisUsers.FileName);
 
-        return mode == RedisMode.Container
-            ? builder.AddContainerRedis(name, profile, configFile, password)
-            : builder.AddLocalRedis(name, profile, configFile, password);
+        var redis = mode == RedisMode.Container
+            ? builder.AddContainerRedis(name, profile, configFile, aclFile, passwords)
+            : builder.AddLocalRedis(name, profile, configFile, dataDirectory, passwords);
+
+        // Both modes: users.acl rendered with the generated passwords just before redis-server starts, mode 0600.
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis.Resource, async (_, cancellationToken) =>
+        {
+            Directory.CreateDirectory(dataDirectory);
+            var rendered = RedisUsers.Render(
+                await File.ReadAllTextAsync(aclTemplate, cancellationToken).ConfigureAwait(false),
+                await passwords.ResolveAsync(cancellationToken).ConfigureAwait(false));
+            await WriteOwnerOnlyFileAsync(aclFile, rendered, cancellationToken).ConfigureAwait(false);
+        });
+
+        return redis.WithAnnotation(new RedisUsersAnnotation(passwords, aclFile)).WithBookstoreRedisCommands();
     }
+
+    // Never special characters: StackExchange.Redis connection strings cannot carry commas.
+    private static IResourceBuilder<ParameterResource> AddPassword(IDistributedApplicationBuilder builder, string name) =>
+        builder.AddParameter(name, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
     private static IResourceBuilder<IResourceWithConnectionString> AddContainerRedis(
         this IDistributedApplicationBuilder builder,
         string name,
         BookstoreProfile profile,
         string configFile,
-        IResourceBuilder<ParameterResource> password)
+        string aclFile,
+        RedisUserParameters passwords)
     {
-        return builder.AddRedis(name, port: null, password: password)
+        var redis = builder.AddRedis(name, port: null, password: passwords.App)
             .WithBindMount(configFile, ContainerConfigPath, isReadOnly: true)
+            .WithBindMount(aclFile, ContainerAclPath, isReadOnly: true)
             .WithDataVolume()
             .WithArgs(context =>
             {
                 // AddRedis runs "sh -c 'redis-server --requirepass $REDIS_PASSWORD ...'" without a config file;
-                // replace that command so the container loads redis/redis.conf like the local mode does.
+                // replace that command so the container loads redis/redis.conf and the users like the local mode does.
                 context.Args.Clear();
                 context.Args.Add("-c");
                 context.Args.Add(string.Join(' ', ContainerServerCommand(profile)));
             });
+
+        // Aspire's health check would log in as the app user and ask for INFO and CONFIG, which the ACL refuses;
+        // like the local mode's, this one logs in as bookstore-monitor with the least-privilege handshake.
+        string? monitorConnectionString = null;
+        var healthCheckKey = $"{name}_monitor_check";
+        builder.Services.AddHealthChecks().AddRedis(
+            _ => monitorConnectionString ?? throw new InvalidOperationException($"The '{name}' endpoint is not known until the container starts."),
+            name: healthCheckKey);
+        builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(redis.Resource, async (_, cancellationToken) =>
+        {
+            var monitor = RedisUserConnection.Expression(redis.Resource.PrimaryEndpoint, RedisUsers.Monitor, passwords.Monitor.Resource);
+            monitorConnectionString = await monitor.GetValueAsync(cancellationToken).ConfigureAwait(false) + "," + MonitorHandshake;
+        });
+        redis.WithAnnotation(new HealthCheckAnnotation(healthCheckKey), ResourceAnnotationMutationBehavior.Replace);
+
+        // Aspire's Redis connection string has no user; the services connect as bookstore-app.
+        return redis.WithConnectionStringRedirection(new RedisUserConnection(
+            name + "-app-connection", redis.Resource.PrimaryEndpoint, RedisUsers.App, passwords.App.Resource));
     }
 
-    /// <summary>The shell command the container runs; the password stays in the container's environment.</summary>
+    /// <summary>
+    /// The shell command the container runs: no password in it, the users come from the mounted ACL file (which
+    /// holds only password hashes). The container runs it as root, so the 0600 file owned by the host user is readable.
+    /// </summary>
     public static IEnumerable<string> ContainerServerCommand(BookstoreProfile profile)
     {
         yield return "redis-server";
         yield return ContainerConfigPath;
-        yield return "--requirepass";
-        yield return "$REDIS_PASSWORD";
+        yield return "--aclfile";
+        yield return ContainerAclPath;
         yield return "--dir";
         yield return "/data";
         foreach (var setting in ProfileSettings(profile))
@@ -102,6 +149,35 @@ public static class BookstoreRedisExtensions
             yield return "--" + setting.Key;
             yield return setting.Value;
         }
+
+        foreach (var command in DisabledCommands(profile))
+        {
+            yield return "--rename-command";
+            yield return command;
+            yield return "''";
+        }
+    }
+
+    /// <summary>Commands removed from the server under the profile (Production: the seed's rename-command list).</summary>
+    public static IReadOnlyList<string> DisabledCommands(BookstoreProfile profile) =>
+        profile == BookstoreProfile.Production ? RedisUsers.ProductionDisabledCommands : [];
+
+    /// <summary>
+    /// Gives a service <c>ConnectionStrings:{cache}-monitor</c>, the <c>bookstore-monitor</c> identity its
+    /// RedisServerMonitor polls with. Nothing to add for an external Redis, whose users are not ours.
+    /// </summary>
+    public static IResourceBuilder<T> WithBookstoreRedisMonitor<T>(this IResourceBuilder<T> service, IResourceBuilder<IResourceWithConnectionString> cache)
+        where T : IResourceWithEnvironment
+    {
+        if (cache.Resource.Annotations.OfType<RedisUsersAnnotation>().SingleOrDefault() is not { } users)
+        {
+            return service;
+        }
+
+        var endpoint = new EndpointReference((IResourceWithEndpoints)cache.Resource, LocalRedisResource.PrimaryEndpointName);
+        return service.WithEnvironment(
+            $"ConnectionStrings__{cache.Resource.Name}-monitor",
+            RedisUserConnection.Expression(endpoint, RedisUsers.Monitor, users.Passwords.Monitor.Resource));
     }
 
     /// <summary>The server settings that come from the profile table rather than redis.conf.</summary>
@@ -116,14 +192,11 @@ public static class BookstoreRedisExtensions
         string name,
         BookstoreProfile profile,
         string configFile,
-        IResourceBuilder<ParameterResource> password)
+        string dataDirectory,
+        RedisUserParameters passwords)
     {
-        var dataDirectory = Path.GetFullPath(
-            builder.Configuration[DataDirectoryKey]
-            ?? Path.Combine(builder.AppHostDirectory, ".data", "redis", profile.Name.ToLowerInvariant()));
         var port = ReadPort(builder.Configuration) ?? LoopbackPort.FindFree();
-
-        var resource = new LocalRedisResource(name, dataDirectory, password.Resource);
+        var resource = new LocalRedisResource(name, dataDirectory, passwords.App.Resource);
 
         string? connectionString = null;
         var healthCheckKey = $"{name}_check";
@@ -133,12 +206,15 @@ public static class BookstoreRedisExtensions
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(resource, async (_, cancellationToken) =>
         {
-            var secret = await password.Resource.GetValueAsync(cancellationToken).ConfigureAwait(false)
-                ?? throw new DistributedApplicationException($"The parameter '{password.Resource.Name}' has no value.");
             Directory.CreateDirectory(dataDirectory);
-            await WriteRuntimeConfigAsync(resource.RuntimeConfigPath, RenderRuntimeConfig(configFile, dataDirectory, port, profile, secret), cancellationToken)
+            await WriteOwnerOnlyFileAsync(resource.RuntimeConfigPath, RenderRuntimeConfig(configFile, dataDirectory, port, profile), cancellationToken)
                 .ConfigureAwait(false);
-            connectionString = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port},password={secret}");
+
+            // The AppHost's own health check reads as the monitor user: PING and INFO are all it needs.
+            var monitorPassword = await passwords.Monitor.Resource.GetValueAsync(cancellationToken).ConfigureAwait(false);
+            connectionString = string.Create(
+                CultureInfo.InvariantCulture,
+                $"127.0.0.1:{port},user={RedisUsers.Monitor},password={monitorPassword},{MonitorHandshake}");
         });
 
         return builder.AddResource(resource)
@@ -148,30 +224,43 @@ public static class BookstoreRedisExtensions
     }
 
     /// <summary>
-    /// The file redis-server is started with. The password sits only here (mode 0600, in the git-ignored data
-    /// folder) so it never appears in the process arguments that the dashboard and <c>ps</c> show.
+    /// Connection-string options that keep StackExchange.Redis to what <c>bookstore-monitor</c> may run: no CONFIG or
+    /// CLUSTER, no tie-breaker key and no configuration channel (the services set the same in code).
     /// </summary>
-    public static string RenderRuntimeConfig(string configFile, string dataDirectory, int port, BookstoreProfile profile, string password)
+    public const string MonitorHandshake = "tiebreaker=,configChannel=,$CONFIG=,$CLUSTER=,$SENTINEL=,$ROLE=";
+
+    /// <summary>
+    /// The file redis-server is started with (mode 0600, in the git-ignored data folder). The users and their
+    /// password hashes are in <c>users.acl</c> beside it, so no password appears in the process arguments.
+    /// </summary>
+    public static string RenderRuntimeConfig(string configFile, string dataDirectory, int port, BookstoreProfile profile)
     {
         var text = new StringBuilder();
         text.AppendLine("# Rendered by Bookstore.AppHost at start-up; do not edit or commit.");
         text.AppendLine(CultureInfo.InvariantCulture, $"include {QuoteConfigValue(configFile)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"port {port}");
         text.AppendLine("bind 127.0.0.1 -::1");
+        text.AppendLine("protected-mode yes");
         text.AppendLine(CultureInfo.InvariantCulture, $"dir {QuoteConfigValue(dataDirectory)}");
         foreach (var setting in ProfileSettings(profile))
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"{setting.Key} {setting.Value}");
         }
 
-        text.AppendLine(CultureInfo.InvariantCulture, $"requirepass {QuoteConfigValue(password)}");
+        // The users and their password hashes; the default user is off, so there is no requirepass.
+        text.AppendLine(CultureInfo.InvariantCulture, $"aclfile {QuoteConfigValue(Path.Combine(dataDirectory, RedisUsers.FileName))}");
+        foreach (var command in DisabledCommands(profile))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"rename-command {command} \"\"");
+        }
+
         return text.ToString();
     }
 
     private static string QuoteConfigValue(string value) =>
         "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
-    private static async Task WriteRuntimeConfigAsync(string path, string contents, CancellationToken cancellationToken)
+    internal static async Task WriteOwnerOnlyFileAsync(string path, string contents, CancellationToken cancellationToken)
     {
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())

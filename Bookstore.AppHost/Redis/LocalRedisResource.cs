@@ -1,21 +1,24 @@
+using Bookstore.AppHost.Redis;
+
 namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
 /// A <c>redis-server</c> process started from PATH, listening on loopback only. Its connection string has the
-/// same shape as Aspire's Redis container resource (<c>host:port,password=...</c>).
+/// shape the services get in container mode: <c>host:port,user=bookstore-app,password=...</c>.
 /// </summary>
 public sealed class LocalRedisResource(string name, string dataDirectory, ParameterResource passwordParameter)
     : ExecutableResource(name, "redis-server", dataDirectory), IResourceWithConnectionString
 {
     public const string PrimaryEndpointName = "tcp";
 
-    /// <summary>The rendered configuration file: includes redis/redis.conf and adds port, bind, dir and the password.</summary>
+    /// <summary>The rendered configuration file: includes redis/redis.conf and adds port, bind, dir and the ACL file.</summary>
     public const string RuntimeConfigFileName = "redis.runtime.conf";
 
     private EndpointReference? _primaryEndpoint;
 
     public EndpointReference PrimaryEndpoint => _primaryEndpoint ??= new(this, PrimaryEndpointName);
 
+    /// <summary>The password of the ACL user <c>bookstore-app</c>, the one the services connect as.</summary>
     public ParameterResource PasswordParameter { get; } = passwordParameter;
 
     public string DataDirectory { get; } = dataDirectory;
@@ -23,5 +26,5 @@ public sealed class LocalRedisResource(string name, string dataDirectory, Parame
     public string RuntimeConfigPath => Path.Combine(DataDirectory, RuntimeConfigFileName);
 
     public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.HostAndPort)},password={PasswordParameter}");
+        RedisUserConnection.Expression(PrimaryEndpoint, RedisUsers.App, PasswordParameter);
 }

@@ -75,6 +75,12 @@ public sealed class RedisOptions
 
     public RedisMonitoringLevel MonitoringLevel { get; set; } = RedisMonitoringLevel.Basic;
 
+    /// <summary>
+    /// Connect without the server commands a least-privilege ACL user lacks (INFO, CONFIG, CLUSTER, the tie-breaker key
+    /// and configuration channel). Turn off for Redis Cluster or Sentinel, whose discovery needs them.
+    /// </summary>
+    public bool LeastPrivilegeHandshake { get; set; } = true;
+
     internal TimeSpan OperationTimeout => TimeSpan.FromMilliseconds(OperationTimeoutMs);
 
     internal TimeSpan HealthCheckInterval => TimeSpan.FromSeconds(HealthCheckIntervalSeconds);

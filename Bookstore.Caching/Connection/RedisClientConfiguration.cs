@@ -45,7 +45,40 @@ internal static class RedisClientConfiguration
         {
             configuration.DefaultDatabase = database;
         }
+
+        if (options.LeastPrivilegeHandshake)
+        {
+            RestrictHandshake(configuration, ServerCommandsTheAppUserLacks);
+        }
     }
+
+    /// <summary>Server commands the ACL user <c>bookstore-app</c> may not run; the client must not send them.</summary>
+    public static IReadOnlyList<string> ServerCommandsTheAppUserLacks { get; } = ["INFO", "CONFIG", "CLUSTER", "SENTINEL", "ROLE"];
+
+    /// <summary>Server commands the ACL user <c>bookstore-monitor</c> may not run (it may INFO).</summary>
+    public static IReadOnlyList<string> ServerCommandsTheMonitorUserLacks { get; } = ["CONFIG", "CLUSTER", "SENTINEL", "ROLE"];
+
+    /// <summary>
+    /// Makes StackExchange.Redis connect with no command its ACL user is refused: without these it asks the server
+    /// for INFO and CONFIG GET, subscribes to its configuration channel and reads its tie-breaker key (outside the
+    /// <c>bookstore:</c> key and channel patterns). Those serve primary election in multi-primary setups, which a
+    /// single Redis (with or without read replicas) does not need; Cluster and Sentinel deployments turn this off.
+    /// </summary>
+    internal static void RestrictHandshake(ConfigurationOptions configuration, IReadOnlyList<string> unavailable)
+    {
+        configuration.CommandMap = CommandMap.Create([.. unavailable], available: false);
+        configuration.TieBreaker = string.Empty;
+        configuration.ConfigurationChannel = string.Empty;
+
+        // Without INFO the client cannot read the server version and would assume an old one; an ACL user
+        // (user=... in the connection string) exists only on Redis 6.0 and later.
+        if (configuration.User is not null && configuration.DefaultVersion < RedisWithAcl)
+        {
+            configuration.DefaultVersion = RedisWithAcl;
+        }
+    }
+
+    private static readonly Version RedisWithAcl = new(6, 0, 0);
 
     /// <summary>A connection string from the options alone, for services started without <c>ConnectionStrings:cache</c>.</summary>
     public static string? ConnectionStringFrom(RedisOptions options) =>

@@ -10,14 +10,45 @@ public sealed class RedisClientSettings
 {
     private ConfigurationOptions? _configuration;
 
+    /// <summary>
+    /// <c>ConnectionStrings:{name}-monitor</c>: the server monitor's own identity (the ACL user <c>bookstore-monitor</c>,
+    /// which may read INFO, SLOWLOG and LATENCY and nothing else). Without it the monitor uses the service's credentials.
+    /// </summary>
+    public string? MonitorConnectionString { get; init; }
+
     internal void Capture(ConfigurationOptions configuration) => _configuration = configuration.Clone();
 
-    /// <summary>A copy for monitoring: admin commands (INFO, SLOWLOG, LATENCY) enabled, its own client name.</summary>
+    /// <summary>A configuration for monitoring: admin commands (INFO, SLOWLOG, LATENCY) enabled, its own client name.</summary>
     public ConfigurationOptions ForMonitoring()
     {
-        var configuration = (_configuration ?? throw new InvalidOperationException("The Redis client has not been configured yet.")).Clone();
+        var service = _configuration ?? throw new InvalidOperationException("The Redis client has not been configured yet.");
+        ConfigurationOptions configuration;
+        if (string.IsNullOrWhiteSpace(MonitorConnectionString))
+        {
+            configuration = service.Clone();
+        }
+        else
+        {
+            // Endpoint and credentials from the monitor's connection string; timeouts and retry as the service's.
+            configuration = ConfigurationOptions.Parse(MonitorConnectionString);
+            configuration.AbortOnConnectFail = service.AbortOnConnectFail;
+            configuration.ConnectTimeout = service.ConnectTimeout;
+            configuration.SyncTimeout = service.SyncTimeout;
+            configuration.AsyncTimeout = service.AsyncTimeout;
+            configuration.ReconnectRetryPolicy = service.ReconnectRetryPolicy;
+            configuration.BacklogPolicy = service.BacklogPolicy;
+            configuration.TieBreaker = service.TieBreaker;
+            configuration.ConfigurationChannel = service.ConfigurationChannel;
+        }
+
+        if (string.IsNullOrEmpty(service.TieBreaker) && string.IsNullOrEmpty(service.ConfigurationChannel))
+        {
+            // The service connects the least-privilege way; the monitor likewise, except that INFO is its job.
+            RedisClientConfiguration.RestrictHandshake(configuration, RedisClientConfiguration.ServerCommandsTheMonitorUserLacks);
+        }
+
         configuration.AllowAdmin = true;
-        configuration.ClientName = (configuration.ClientName ?? "bookstore") + "-monitor";
+        configuration.ClientName = (service.ClientName ?? "bookstore") + "-monitor";
         return configuration;
     }
 }

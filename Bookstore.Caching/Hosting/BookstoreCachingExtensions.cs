@@ -35,7 +35,10 @@ public static class BookstoreCachingExtensions
         builder.Services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
-        var clientSettings = new RedisClientSettings();
+        var clientSettings = new RedisClientSettings
+        {
+            MonitorConnectionString = builder.Configuration.GetConnectionString(connectionName + "-monitor"),
+        };
         builder.Services.AddSingleton(clientSettings);
         builder.AddRedisClient(
             connectionName,

@@ -4,7 +4,9 @@ using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Bookstore.AppHost.Redis;
 using Bookstore.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Bookstore.Tests.EndToEnd;
 
@@ -71,6 +73,19 @@ public sealed class AppHostLocalModeTests
             Assert.Equal(512L * 1024 * 1024, server.GetProperty("max_memory_bytes").GetInt64());
             Assert.Equal("volatile-lru", server.GetProperty("max_memory_policy").GetString());
             Assert.True(server.GetProperty("used_memory_bytes").GetInt64() > 0);
+
+            // A dashboard command, run as bookstore-admin on the Redis the AppHost started.
+            var cache = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "cache");
+            var memory = await app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(cache, RedisDashboardCommands.MemoryReportCommand, ct);
+            Assert.True(memory.Success, memory.Message);
+            Assert.Contains("of maxmemory 512.00M", memory.Message, StringComparison.Ordinal);
+
+            // api, worker, the poller's monitor connection and the AppHost's health check: not one command refused by the ACL.
+            await using (var admin = await RedisAdminCommands.ConnectAsync((await RedisDashboardCommands.AdminConnectionString(cache).GetValueAsync(ct))!))
+            {
+                var refusals = (StackExchange.Redis.RedisResult[])(await admin.GetDatabase().ExecuteAsync("ACL", "LOG"))!;
+                Assert.True(refusals.Length == 0, "Redis refused commands: " + string.Join(" | ", refusals.Select(r => string.Join(' ', ((StackExchange.Redis.RedisResult[])r!).Select(f => f.ToString())))));
+            }
 
             // Prometheus text from both services, valid for promtool and carrying the telemetry contract's names.
             var apiMetrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct);
@@ -175,8 +190,8 @@ public sealed class AppHostLocalModeTests
 
         var started = await LinuxProcesses.WaitUntilAsync(
             () => LinuxProcesses.RedisServersIn(data.Path).Count == 1
-                  && LinuxProcesses.WithCommandLineContaining("Bookstore.Api/bin/").Count == 1
-                  && LinuxProcesses.WithCommandLineContaining("Bookstore.Worker/bin/").Count == 1,
+                  && LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Api/bin/")).Count == 1
+                  && LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Worker/bin/")).Count == 1,
             StartTimeout,
             ct);
         Assert.True(started, "redis-server, api and worker did not all start:\n" + appHost.Output);
@@ -224,7 +239,10 @@ public sealed class AppHostLocalModeTests
         Assert.True(process.ExitCode == 0, "promtool check metrics failed:\n" + output);
     }
 
-    /// <summary>The service executables and the <c>dotnet run</c> processes DCP starts them with.</summary>
+    /// <summary>The service executables and the <c>dotnet run</c> processes DCP starts them with, from this checkout only.</summary>
     private static IReadOnlyList<int> ServiceProcesses() =>
-        [.. LinuxProcesses.WithCommandLineContaining("Bookstore.Api"), .. LinuxProcesses.WithCommandLineContaining("Bookstore.Worker")];
+        [.. LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Api")), .. LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Worker"))];
+
+    /// <summary>A path under this repository checkout, so services another checkout runs on the same machine do not count.</summary>
+    private static string ThisCheckout(string relative) => Path.Combine(RedisServer.RepositoryRoot(), relative);
 }

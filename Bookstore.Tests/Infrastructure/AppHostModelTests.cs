@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Bookstore.AppHost.Profiles;
+using Bookstore.AppHost.Redis;
 using Bookstore.Tests.Support;
 
 namespace Bookstore.Tests.Infrastructure;
@@ -26,8 +27,7 @@ public sealed class AppHostModelTests
         Assert.EndsWith("redis", image.Image, StringComparison.Ordinal);
 
         var mounts = cache.Annotations.OfType<ContainerMountAnnotation>().ToList();
-        var config = Assert.Single(mounts, m => m.Type == ContainerMountType.BindMount);
-        Assert.Equal(BookstoreRedisExtensions.ContainerConfigPath, config.Target);
+        var config = Assert.Single(mounts, m => m.Type == ContainerMountType.BindMount && m.Target == BookstoreRedisExtensions.ContainerConfigPath);
         Assert.True(config.IsReadOnly);
         Assert.Equal(Path.Combine(RepositoryRoot(), "redis", "redis.conf"), config.Source);
         var data = Assert.Single(mounts, m => m.Type == ContainerMountType.Volume);
@@ -35,11 +35,13 @@ public sealed class AppHostModelTests
 
         Assert.NotNull(cache.PasswordParameter);
         Assert.True(cache.PasswordParameter!.Secret);
-        Assert.Contains(cache.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == "cache_check");
+        // One health check, ours (as bookstore-monitor), instead of Aspire's (which would log in as the app user).
+        Assert.Equal("cache_monitor_check", Assert.Single(cache.Annotations.OfType<HealthCheckAnnotation>()).Key);
 
         var args = await builder.ArgumentsAsync(cache);
         Assert.Equal(["-c", string.Join(' ', BookstoreRedisExtensions.ContainerServerCommand(BookstoreProfile.Local))], args);
-        Assert.StartsWith($"redis-server {BookstoreRedisExtensions.ContainerConfigPath} --requirepass $REDIS_PASSWORD", args[1], StringComparison.Ordinal);
+        Assert.StartsWith($"redis-server {BookstoreRedisExtensions.ContainerConfigPath} --aclfile {BookstoreRedisExtensions.ContainerAclPath}", args[1], StringComparison.Ordinal);
+        Assert.DoesNotContain("requirepass", args[1], StringComparison.Ordinal);
         Assert.Contains("--maxmemory 512mb", args[1], StringComparison.Ordinal);
 
         var environment = await builder.EnvironmentAsync(cache, "REDIS_PASSWORD");
@@ -69,13 +71,87 @@ public sealed class AppHostModelTests
         Assert.True(cache.PasswordParameter.Secret);
 
         var rendered = BookstoreRedisExtensions.RenderRuntimeConfig(
-            Path.Combine(RepositoryRoot(), "redis", "redis.conf"), data.Path, 16390, BookstoreProfile.Local, "s3cret");
+            Path.Combine(RepositoryRoot(), "redis", "redis.conf"), data.Path, 16390, BookstoreProfile.Local);
         Assert.Contains($"include \"{Path.Combine(RepositoryRoot(), "redis", "redis.conf")}\"", rendered, StringComparison.Ordinal);
         Assert.Contains("bind 127.0.0.1 -::1", rendered, StringComparison.Ordinal);
         Assert.Contains("port 16390", rendered, StringComparison.Ordinal);
         Assert.Contains("maxmemory 512mb", rendered, StringComparison.Ordinal);
         Assert.Contains("maxclients 50", rendered, StringComparison.Ordinal);
-        Assert.Contains("requirepass \"s3cret\"", rendered, StringComparison.Ordinal);
+        Assert.Contains($"aclfile \"{Path.Combine(data.Path, "users.acl")}\"", rendered, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("container")]
+    [InlineData("local")]
+    public async Task ServicesConnectAsTheAppUserAndTheMonitorAsTheMonitorUser(string mode)
+    {
+        using var data = new TemporaryDirectory("bookstore-model-");
+        await using var builder = await CreateAsync($"--Bookstore:Redis:Mode={mode}", $"--Bookstore:Redis:DataDirectory={data.Path}");
+        var cache = Assert.Single(builder.Resources.OfType<IResourceWithConnectionString>(), r => r.Name == "cache");
+
+        // The services' connection string names the app user; only the endpoint and the password are filled in at run time.
+        var connectionString = cache.ConnectionStringExpression.ValueExpression;
+        Assert.Contains(",user=bookstore-app,password={cache-password.value}", connectionString, StringComparison.Ordinal);
+
+        var users = Assert.Single(cache.Annotations.OfType<RedisUsersAnnotation>());
+        Assert.Equal(Path.Combine(data.Path, "users.acl"), users.AclFile);
+        foreach (var (parameter, name) in new[] { (users.Passwords.App.Resource, "cache-password"), (users.Passwords.Monitor.Resource, "cache-monitor-password"), (users.Passwords.Admin.Resource, "cache-admin-password") })
+        {
+            Assert.Equal(name, parameter.Name);
+            Assert.True(parameter.Secret);
+        }
+
+        if (mode == "container")
+        {
+            var acl = Assert.Single(cache.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == BookstoreRedisExtensions.ContainerAclPath);
+            Assert.Equal(users.AclFile, acl.Source);
+            Assert.True(acl.IsReadOnly);
+        }
+
+        foreach (var name in new[] { "api", "worker" })
+        {
+            var project = Assert.Single(builder.Resources.OfType<ProjectResource>(), r => r.Name == name);
+            var monitors = 0;
+            foreach (var annotation in project.Annotations.OfType<EnvironmentCallbackAnnotation>())
+            {
+                monitors += await IsMonitorConnectionAsync(builder, project, annotation) ? 1 : 0;
+            }
+
+            Assert.Equal(1, monitors);
+        }
+    }
+
+    [Fact]
+    public async Task CacheHasTheDashboardCommandsAndTheApiTheAdminKey()
+    {
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=local");
+        var cache = Assert.Single(builder.Resources, r => r.Name == "cache");
+
+        var commands = cache.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).ToList();
+        Assert.Contains(RedisDashboardCommands.SlowLogCommand, commands);
+        Assert.Contains(RedisDashboardCommands.MemoryReportCommand, commands);
+        Assert.Contains(RedisDashboardCommands.RewriteAofCommand, commands);
+        Assert.Contains(RedisDashboardCommands.FlushCacheTypeCommand, commands);
+        Assert.NotNull(Assert.Single(cache.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == RedisDashboardCommands.RewriteAofCommand).ConfirmationMessage);
+        Assert.Contains(",user=bookstore-admin,password={cache-admin-password.value}", RedisDashboardCommands.AdminConnectionString(cache).ValueExpression, StringComparison.Ordinal);
+
+        var key = Assert.IsType<ParameterResource>(Assert.Single(builder.Resources, r => r.Name == "api-admin-key"));
+        Assert.True(key.Secret);
+        foreach (var name in new[] { "api", "worker" })
+        {
+            var project = Assert.Single(builder.Resources.OfType<ProjectResource>(), r => r.Name == name);
+            var environment = await builder.EnvironmentAsync(project, "Bookstore__Security__AdminApiKey");
+            Assert.Equal(await key.GetValueAsync(Token), environment["Bookstore__Security__AdminApiKey"]);
+        }
+    }
+
+    private static async Task<bool> IsMonitorConnectionAsync(IDistributedApplicationTestingBuilder builder, IResource project, EnvironmentCallbackAnnotation annotation)
+    {
+        var values = new Dictionary<string, object>();
+        await annotation.Callback(new EnvironmentCallbackContext(builder.ExecutionContext, project, values, Token));
+        return values.TryGetValue("ConnectionStrings__cache-monitor", out var value)
+            && value is ReferenceExpression expression
+            && expression.ValueExpression.Contains(",user=bookstore-monitor,password={cache-monitor-password.value}", StringComparison.Ordinal);
     }
 
     [Fact]
@@ -194,16 +270,7 @@ public sealed class AppHostModelTests
         Assert.DoesNotContain(builder.Resources, r => r.Name == "prometheus");
     }
 
-    internal static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Bookstore.Aspire.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Bookstore.Aspire.sln not found above the test output.");
-    }
+    internal static string RepositoryRoot() => RedisServer.RepositoryRoot();
 
     private static string Flatten(Exception error) =>
         error.InnerException is null ? error.Message : error.Message + " | " + Flatten(error.InnerException);

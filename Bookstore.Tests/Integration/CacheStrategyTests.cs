@@ -157,6 +157,7 @@ public sealed class CacheStrategyTests
         // INFO is an admin command: the test reads it on a connection of its own, as an operator would.
         var configuration = ConfigurationOptions.Parse(connection.Configuration);
         configuration.AllowAdmin = true;
+        configuration.CommandMap = CommandMap.Default; // the service's own map leaves INFO out (least-privilege handshake)
         await using var admin = await ConnectionMultiplexer.ConnectAsync(configuration);
         var info = await admin.GetServer(admin.GetEndPoints()[0]).InfoAsync("stats");
         var evicted = long.Parse(info.SelectMany(g => g).First(p => p.Key == "evicted_keys").Value, CultureInfo.InvariantCulture);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Aspire.Hosting;
+using Bookstore.AppHost.Profiles;
 using Bookstore.AppHost.Redis;
 
 namespace Bookstore.Tests.Support;
@@ -8,6 +10,7 @@ namespace Bookstore.Tests.Support;
 /// <summary>
 /// A real redis-server on a free loopback port with a password, in a temporary data folder.
 /// It can be killed (SIGKILL) and started again on the same port and folder.
+/// <see cref="StartWithUsersAsync"/> starts it instead from the AppHost's rendered configuration and ACL users.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
@@ -15,21 +18,34 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly TemporaryDirectory _data;
     private Process? _process;
 
-    private RedisServer(int port, string[] extraArgs)
+    private RedisServer(int port, string[] extraArgs, RedisUserPasswords? users = null)
     {
         Port = port;
         _extraArgs = extraArgs;
         _data = new TemporaryDirectory("bookstore-redis-");
-        Password = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant();
+        Password = NewPassword();
+        Users = users;
     }
 
     public int Port { get; }
 
+    /// <summary>The default user's password; with <see cref="Users"/>, the admin user's.</summary>
     public string Password { get; }
+
+    /// <summary>The ACL users' passwords when started by <see cref="StartWithUsersAsync"/>, else null.</summary>
+    public RedisUserPasswords? Users { get; }
 
     public string DataDirectory => _data.Path;
 
-    public string ConnectionString => $"127.0.0.1:{Port},password={Password}";
+    /// <summary>Full access: the default user, or with ACL users the admin user.</summary>
+    public string ConnectionString => Users is { } users
+        ? ConnectionStringAs(RedisUsers.Admin, users.Admin)
+        : $"127.0.0.1:{Port},password={Password}";
+
+    /// <summary>The connection string as one of the ACL users (what the AppHost gives the services and the monitor).</summary>
+    public string ConnectionStringAs(string user, string password) => $"127.0.0.1:{Port},user={user},password={password}";
+
+    public string RuntimeConfigPath => Path.Combine(DataDirectory, "redis.runtime.conf");
 
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
@@ -37,6 +53,23 @@ public sealed class RedisServer : IAsyncDisposable
     public static async Task<RedisServer> StartAsync(params string[] extraArgs)
     {
         var server = new RedisServer(FreePort(), extraArgs);
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>
+    /// Starts redis-server exactly as the AppHost's local mode does: the runtime configuration and users.acl rendered by
+    /// the AppHost's own code from redis/redis.conf and redis/users.acl, with fresh passwords for the three users.
+    /// </summary>
+    public static async Task<RedisServer> StartWithUsersAsync(BookstoreProfile? profile = null)
+    {
+        var server = new RedisServer(FreePort(), [], new RedisUserPasswords(NewPassword(), NewPassword(), NewPassword()));
+        var repository = RepositoryRoot();
+        var rendered = RedisUsers.Render(await File.ReadAllTextAsync(Path.Combine(repository, "redis", RedisUsers.FileName)), server.Users!);
+        await File.WriteAllTextAsync(Path.Combine(server.DataDirectory, RedisUsers.FileName), rendered);
+        await File.WriteAllTextAsync(
+            server.RuntimeConfigPath,
+            BookstoreRedisExtensions.RenderRuntimeConfig(Path.Combine(repository, "redis", "redis.conf"), server.DataDirectory, server.Port, profile ?? BookstoreProfile.Local));
         await server.StartAgainAsync();
         return server;
     }
@@ -57,7 +90,7 @@ public sealed class RedisServer : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = DataDirectory,
         };
-        string[] args =
+        string[] args = Users is not null ? [RuntimeConfigPath, .. _extraArgs] :
         [
             "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--bind", "127.0.0.1",
@@ -115,6 +148,20 @@ public sealed class RedisServer : IAsyncDisposable
         await KillAsync();
         _process?.Dispose();
         _data.Dispose();
+    }
+
+    private static string NewPassword() => Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant();
+
+    /// <summary>The repository checkout the tests run from (where Bookstore.Aspire.sln is).</summary>
+    internal static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Bookstore.Aspire.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Bookstore.Aspire.sln not found above the test output.");
     }
 
     private static int FreePort()
