@@ -5,12 +5,14 @@ var cache = builder.AddBookstoreRedis("cache", profile);
 
 var api = builder.AddProject<Projects.Bookstore_Api>("api")
     .WithReference(cache)
+    .WithRedisTlsTrust(cache)
     .WaitFor(cache)
     .WithBookstoreProfile(profile)
     .WithHttpHealthCheck("/health");
 
 var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
     .WithReference(cache)
+    .WithRedisTlsTrust(cache)
     .WaitFor(cache)
     .WithReference(api)
     .WaitFor(api)

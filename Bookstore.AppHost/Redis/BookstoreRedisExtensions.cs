@@ -6,6 +6,7 @@ using Bookstore.AppHost.Profiles;
 using Bookstore.AppHost.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Aspire.Hosting;
 
@@ -29,13 +30,22 @@ public static class BookstoreRedisExtensions
             : new RedisModeResolver(() => false, () => null);
 
         RedisMode mode;
+        RedisTlsSettings? tls;
         try
         {
             mode = resolver.Resolve(requested);
+            tls = RedisTlsSettings.From(builder.Configuration);
         }
         catch (InvalidOperationException ex)
         {
             throw new DistributedApplicationException(ex.Message, ex);
+        }
+
+        if (tls is not null && mode != RedisMode.Local)
+        {
+            throw new DistributedApplicationException(
+                $"'{RedisTlsSettings.SectionKey}:Enabled' is true but Redis runs in '{mode.ToString().ToLowerInvariant()}' mode; the AppHost configures TLS for the local redis-server only. " +
+                "For an external Redis put ssl=true in its connection string and give the services 'Bookstore:Redis:Tls:CaCertificateFile'.");
         }
 
         if (mode == RedisMode.External)
@@ -65,7 +75,22 @@ public static class BookstoreRedisExtensions
 
         return mode == RedisMode.Container
             ? builder.AddContainerRedis(name, profile, configFile, password)
-            : builder.AddLocalRedis(name, profile, configFile, password);
+            : builder.AddLocalRedis(name, profile, configFile, password, tls);
+    }
+
+    /// <summary>
+    /// Gives a service what it needs besides the connection string to reach <paramref name="cache"/>: with TLS on, the CA
+    /// to trust (<c>Bookstore:Redis:Tls:CaCertificateFile</c>). Nothing when TLS is off.
+    /// </summary>
+    public static IResourceBuilder<T> WithRedisTlsTrust<T>(this IResourceBuilder<T> builder, IResourceBuilder<IResourceWithConnectionString> cache)
+        where T : IResourceWithEnvironment
+    {
+        if (cache.Resource.Annotations.OfType<RedisTlsAnnotation>().SingleOrDefault() is { Settings.CaCertificateFile: { } ca })
+        {
+            builder.WithEnvironment(RedisTlsSettings.ServiceCaCertificateVariable, ca);
+        }
+
+        return builder;
     }
 
     private static IResourceBuilder<IResourceWithConnectionString> AddContainerRedis(
@@ -116,32 +141,38 @@ public static class BookstoreRedisExtensions
         string name,
         BookstoreProfile profile,
         string configFile,
-        IResourceBuilder<ParameterResource> password)
+        IResourceBuilder<ParameterResource> password,
+        RedisTlsSettings? tls)
     {
         var dataDirectory = Path.GetFullPath(
             builder.Configuration[DataDirectoryKey]
             ?? Path.Combine(builder.AppHostDirectory, ".data", "redis", profile.Name.ToLowerInvariant()));
         var port = ReadPort(builder.Configuration) ?? LoopbackPort.FindFree();
 
-        var resource = new LocalRedisResource(name, dataDirectory, password.Resource);
+        var resource = new LocalRedisResource(name, dataDirectory, password.Resource) { ConnectionStringOptions = tls?.ConnectionStringOptions ?? string.Empty };
 
         string? connectionString = null;
         var healthCheckKey = $"{name}_check";
-        builder.Services.AddHealthChecks().AddRedis(
-            _ => connectionString ?? throw new InvalidOperationException($"The '{name}' connection string is not known until redis-server starts."),
-            name: healthCheckKey);
+        var healthCheck = new RedisPingHealthCheck(name, () => connectionString, tls);
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => healthCheck, failureStatus: null, tags: null));
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(resource, async (_, cancellationToken) =>
         {
             var secret = await password.Resource.GetValueAsync(cancellationToken).ConfigureAwait(false)
                 ?? throw new DistributedApplicationException($"The parameter '{password.Resource.Name}' has no value.");
             Directory.CreateDirectory(dataDirectory);
-            await WriteRuntimeConfigAsync(resource.RuntimeConfigPath, RenderRuntimeConfig(configFile, dataDirectory, port, profile, secret), cancellationToken)
+            await WriteRuntimeConfigAsync(resource.RuntimeConfigPath, RenderRuntimeConfig(configFile, dataDirectory, port, profile, secret, tls), cancellationToken)
                 .ConfigureAwait(false);
-            connectionString = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port},password={secret}");
+            connectionString = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port},password={secret}{resource.ConnectionStringOptions}");
         });
 
-        return builder.AddResource(resource)
+        var local = builder.AddResource(resource);
+        if (tls is not null)
+        {
+            local.WithAnnotation(new RedisTlsAnnotation(tls));
+        }
+
+        return local
             .WithEndpoint(name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp", port: port, targetPort: port, isProxied: false)
             .WithArgs(resource.RuntimeConfigPath)
             .WithHealthCheck(healthCheckKey);
@@ -151,7 +182,8 @@ public static class BookstoreRedisExtensions
     /// The file redis-server is started with. The password sits only here (mode 0600, in the git-ignored data
     /// folder) so it never appears in the process arguments that the dashboard and <c>ps</c> show.
     /// </summary>
-    public static string RenderRuntimeConfig(string configFile, string dataDirectory, int port, BookstoreProfile profile, string password)
+    public static string RenderRuntimeConfig(
+        string configFile, string dataDirectory, int port, BookstoreProfile profile, string password, RedisTlsSettings? tls = null)
     {
         var text = new StringBuilder();
         text.AppendLine("# Rendered by Bookstore.AppHost at start-up; do not edit or commit.");
@@ -165,7 +197,23 @@ public static class BookstoreRedisExtensions
         }
 
         text.AppendLine(CultureInfo.InvariantCulture, $"requirepass {QuoteConfigValue(password)}");
+        AppendTls(text, port, tls);
         return text.ToString();
+    }
+
+    /// <summary>TLS last, so its <c>port 0</c> closes the plain-text port set above and the same port speaks TLS only.</summary>
+    private static void AppendTls(StringBuilder text, int port, RedisTlsSettings? tls)
+    {
+        if (tls is null)
+        {
+            return;
+        }
+
+        text.AppendLine("# TLS only: the plain-text listener is off.");
+        foreach (var setting in tls.ServerSettings(port))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{setting.Key} {QuoteConfigValue(setting.Value)}");
+        }
     }
 
     private static string QuoteConfigValue(string value) =>

@@ -45,6 +45,27 @@ internal static class RedisClientConfiguration
         {
             configuration.DefaultDatabase = database;
         }
+
+        ApplyTls(configuration, options.Tls);
+    }
+
+    private static void ApplyTls(ConfigurationOptions configuration, RedisTlsOptions tls)
+    {
+        if (tls.Enabled is { } enabled)
+        {
+            configuration.Ssl = enabled;
+        }
+
+        if (tls.SslHost is { } host)
+        {
+            configuration.SslHost = host;
+        }
+
+        if (tls.CaCertificateFile is { } ca)
+        {
+            // Accepts a chain that ends at this CA, and only chain errors: a name mismatch still fails.
+            configuration.TrustIssuer(ca);
+        }
     }
 
     /// <summary>A connection string from the options alone, for services started without <c>ConnectionStrings:cache</c>.</summary>
