@@ -134,6 +134,7 @@ public static class BookstoreRedisExtensions
     [
         new("maxmemory", profile.MaxMemory),
         new("maxclients", profile.MaxClients.ToString(CultureInfo.InvariantCulture)),
+        new("appendfsync", profile.AppendFsync),
     ];
 
     private static IResourceBuilder<IResourceWithConnectionString> AddLocalRedis(

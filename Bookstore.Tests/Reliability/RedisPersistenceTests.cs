@@ -1,4 +1,6 @@
 using System.Globalization;
+using Aspire.Hosting;
+using Bookstore.AppHost.Profiles;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Redis;
 using Bookstore.Caching.Typed;
@@ -119,6 +121,18 @@ public sealed class RedisPersistenceTests
                 Assert.InRange(stored, acknowledged[writer], acknowledged[writer] + 1);
                 Assert.True(acknowledged[writer] > 0, $"writer {writer} never wrote in trial {trial}");
             }
+        }
+    }
+
+    [Fact]
+    public void EveryProfileRunsRedisWithTheAofOnAndItsFsyncPolicy()
+    {
+        Assert.Contains("appendonly yes", File.ReadAllLines(ShippedConfig));
+        foreach (var profile in BookstoreProfile.All)
+        {
+            var rendered = BookstoreRedisExtensions.RenderRuntimeConfig(ShippedConfig, "/data", 6379, profile, "s3cret").Split('\n', StringSplitOptions.TrimEntries);
+            Assert.Contains($"appendfsync {profile.AppendFsync}", rendered);
+            Assert.Contains($"--appendfsync {profile.AppendFsync}", string.Join(' ', BookstoreRedisExtensions.ContainerServerCommand(profile)), StringComparison.Ordinal);
         }
     }
 
