@@ -1,4 +1,5 @@
 var builder = DistributedApplication.CreateBuilder(args);
+builder.KeepSecretsOutOfLogs();
 
 var profile = builder.GetBookstoreProfile();
 var cache = builder.AddBookstoreRedis("cache", profile);

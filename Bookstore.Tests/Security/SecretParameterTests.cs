@@ -33,6 +33,10 @@ public sealed class SecretParameterTests
         string[] args =
         [
             "--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}", "--Bookstore:Prometheus:Mode=off",
+
+            // The AppHost's own log at its most verbose, as someone debugging it would run it (the services log at their shipped levels).
+            "--Logging:LogLevel:Default=Trace", "--Logging:LogLevel:Aspire.Hosting.Dcp=Trace",
+            $"--Logging:LogLevel:{SecretSafeLogging.ResourceSnapshotCategory}=Trace",
             "--Bookstore:Redis:Tls:Enabled=true",
             $"--Bookstore:Redis:Tls:CertificateFile={certificates.ServerCertificateFile}",
             $"--Bookstore:Redis:Tls:KeyFile={certificates.ServerKeyFile}",
