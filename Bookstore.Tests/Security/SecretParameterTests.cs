@@ -34,7 +34,7 @@ public sealed class SecretParameterTests
         [
             "--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}", "--Bookstore:Prometheus:Mode=off",
 
-            // The AppHost's own log at its most verbose, as someone debugging it would run it (the services log at their shipped levels).
+            // The AppHost's own log at its most verbose, as someone debugging it would run it (the services: below).
             "--Logging:LogLevel:Default=Trace", "--Logging:LogLevel:Aspire.Hosting.Dcp=Trace",
             $"--Logging:LogLevel:{SecretSafeLogging.ResourceSnapshotCategory}=Trace",
             "--Bookstore:Redis:Tls:Enabled=true",
@@ -44,6 +44,14 @@ public sealed class SecretParameterTests
         ];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(args, ct);
         builder.Services.AddFakeLogging();
+        // Every log line the services can write, not only the ones their shipped levels let through.
+        foreach (var service in new[] { "api", "worker" })
+        {
+            builder.CreateResourceBuilder<ProjectResource>(service)
+                .WithEnvironment("Logging__LogLevel__Default", "Trace")
+                .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Trace")
+                .WithEnvironment("Logging__LogLevel__Microsoft.Hosting.Lifetime", "Trace");
+        }
 
         await using var app = await builder.BuildAsync(ct);
         var secrets = await SecretValuesAsync(app, ct);
