@@ -1,4 +1,5 @@
 var builder = DistributedApplication.CreateBuilder(args);
+builder.KeepSecretsOutOfLogs();
 
 var profile = builder.GetBookstoreProfile();
 var cache = builder.AddBookstoreRedis("cache", profile);
@@ -8,6 +9,7 @@ var apiAdminKey = builder.AddParameter("api-admin-key", new GenerateParameterDef
 
 var api = builder.AddProject<Projects.Bookstore_Api>("api")
     .WithReference(cache)
+    .WithRedisTlsTrust(cache)
     .WaitFor(cache)
     .WithBookstoreProfile(profile)
     .WithBookstoreRedisMonitor(cache)
@@ -16,6 +18,7 @@ var api = builder.AddProject<Projects.Bookstore_Api>("api")
 
 var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
     .WithReference(cache)
+    .WithRedisTlsTrust(cache)
     .WaitFor(cache)
     .WithReference(api)
     .WaitFor(api)

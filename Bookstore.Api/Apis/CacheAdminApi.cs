@@ -50,8 +50,8 @@ public static class CacheAdminApi
                 statusCode: StatusCodes.Status409Conflict);
         }
 
-        // The type tag every entry of the type carries: FusionCache expires it in L2 and, over the backplane, in every replica's L1.
-        await cache.RemoveByTagAsync(CacheTags.Type(policy.Type), cancellationToken);
+        // The type's own FusionCache is cleared in L2 and, over the backplane, in every replica's L1 (Persistent keys are unlinked).
+        await cache.ClearTypeAsync(policy.Type, cancellationToken);
         return TypedResults.Ok(new CacheFlushResult(name, policy.IsPersistent, time.GetUtcNow()));
     }
 }

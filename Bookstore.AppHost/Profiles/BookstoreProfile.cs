@@ -10,6 +10,9 @@ public enum MonitoringLevel
 /// <summary>
 /// The numbers that differ between deployment profiles. <see cref="All"/> is the one place they are defined;
 /// everything else (redis-server arguments, service environment) is derived from it.
+/// <paramref name="AppendFsync"/> is redis-server's AOF fsync policy: <c>everysec</c> can lose about the last second of
+/// acknowledged writes when the host (not only the process) crashes; <c>always</c> loses none but waits for the disk on
+/// every write. Every profile keeps <c>everysec</c>: the catalog store, not Redis, is the source of truth.
 /// </summary>
 public sealed record BookstoreProfile(
     string Name,
@@ -17,15 +20,16 @@ public sealed record BookstoreProfile(
     int MaxClients,
     int CompressionThresholdBytes,
     MonitoringLevel Monitoring,
-    int ReadReplicas)
+    int ReadReplicas,
+    string AppendFsync)
 {
     public const string ConfigurationKey = "Bookstore:Profile";
 
-    public static BookstoreProfile Local { get; } = new("Local", "512mb", 50, 1024, MonitoringLevel.Basic, 0);
+    public static BookstoreProfile Local { get; } = new("Local", "512mb", 50, 1024, MonitoringLevel.Basic, 0, "everysec");
 
-    public static BookstoreProfile Development { get; } = new("Development", "1gb", 100, 1024, MonitoringLevel.Full, 0);
+    public static BookstoreProfile Development { get; } = new("Development", "1gb", 100, 1024, MonitoringLevel.Full, 0, "everysec");
 
-    public static BookstoreProfile Production { get; } = new("Production", "2gb", 200, 2048, MonitoringLevel.FullWithAlerts, 1);
+    public static BookstoreProfile Production { get; } = new("Production", "2gb", 200, 2048, MonitoringLevel.FullWithAlerts, 1, "everysec");
 
     public static IReadOnlyList<BookstoreProfile> All { get; } = [Local, Development, Production];
 

@@ -6,6 +6,7 @@ using Bookstore.AppHost.Profiles;
 using Bookstore.AppHost.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Aspire.Hosting;
 
@@ -30,13 +31,22 @@ public static class BookstoreRedisExtensions
             : new RedisModeResolver(() => false, () => null);
 
         RedisMode mode;
+        RedisTlsSettings? tls;
         try
         {
             mode = resolver.Resolve(requested);
+            tls = RedisTlsSettings.From(builder.Configuration);
         }
         catch (InvalidOperationException ex)
         {
             throw new DistributedApplicationException(ex.Message, ex);
+        }
+
+        if (tls is not null && mode != RedisMode.Local)
+        {
+            throw new DistributedApplicationException(
+                $"'{RedisTlsSettings.SectionKey}:Enabled' is true but Redis runs in '{mode.ToString().ToLowerInvariant()}' mode; the AppHost configures TLS for the local redis-server only. " +
+                "For an external Redis put ssl=true in its connection string and give the services 'Bookstore:Redis:Tls:CaCertificateFile'.");
         }
 
         if (mode == RedisMode.External)
@@ -73,7 +83,7 @@ public static class BookstoreRedisExtensions
 
         var redis = mode == RedisMode.Container
             ? builder.AddContainerRedis(name, profile, configFile, aclFile, passwords)
-            : builder.AddLocalRedis(name, profile, configFile, dataDirectory, passwords);
+            : builder.AddLocalRedis(name, profile, configFile, dataDirectory, passwords, tls);
 
         // Both modes: users.acl rendered with the generated passwords just before redis-server starts, mode 0600.
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis.Resource, async (_, cancellationToken) =>
@@ -86,6 +96,21 @@ public static class BookstoreRedisExtensions
         });
 
         return redis.WithAnnotation(new RedisUsersAnnotation(passwords, aclFile)).WithBookstoreRedisCommands();
+    }
+
+    /// <summary>
+    /// Gives a service what it needs besides the connection string to reach <paramref name="cache"/>: with TLS on, the CA
+    /// to trust (<c>Bookstore:Redis:Tls:CaCertificateFile</c>). Nothing when TLS is off.
+    /// </summary>
+    public static IResourceBuilder<T> WithRedisTlsTrust<T>(this IResourceBuilder<T> builder, IResourceBuilder<IResourceWithConnectionString> cache)
+        where T : IResourceWithEnvironment
+    {
+        if (cache.Resource.Annotations.OfType<RedisTlsAnnotation>().SingleOrDefault() is { Settings.CaCertificateFile: { } ca })
+        {
+            builder.WithEnvironment(RedisTlsSettings.ServiceCaCertificateVariable, ca);
+        }
+
+        return builder;
     }
 
     // Never special characters: StackExchange.Redis connection strings cannot carry commas.
@@ -177,7 +202,8 @@ public static class BookstoreRedisExtensions
         var endpoint = new EndpointReference((IResourceWithEndpoints)cache.Resource, LocalRedisResource.PrimaryEndpointName);
         return service.WithEnvironment(
             $"ConnectionStrings__{cache.Resource.Name}-monitor",
-            RedisUserConnection.Expression(endpoint, RedisUsers.Monitor, users.Passwords.Monitor.Resource));
+            RedisUserConnection.Expression(
+                endpoint, RedisUsers.Monitor, users.Passwords.Monitor.Resource, (cache.Resource as LocalRedisResource)?.ConnectionStringOptions ?? string.Empty));
     }
 
     /// <summary>The server settings that come from the profile table rather than redis.conf.</summary>
@@ -185,6 +211,7 @@ public static class BookstoreRedisExtensions
     [
         new("maxmemory", profile.MaxMemory),
         new("maxclients", profile.MaxClients.ToString(CultureInfo.InvariantCulture)),
+        new("appendfsync", profile.AppendFsync),
     ];
 
     private static IResourceBuilder<IResourceWithConnectionString> AddLocalRedis(
@@ -193,31 +220,37 @@ public static class BookstoreRedisExtensions
         BookstoreProfile profile,
         string configFile,
         string dataDirectory,
-        RedisUserParameters passwords)
+        RedisUserParameters passwords,
+        RedisTlsSettings? tls)
     {
         var port = ReadPort(builder.Configuration) ?? LoopbackPort.FindFree();
-        var resource = new LocalRedisResource(name, dataDirectory, passwords.App.Resource);
+        var resource = new LocalRedisResource(name, dataDirectory, passwords.App.Resource) { ConnectionStringOptions = tls?.ConnectionStringOptions ?? string.Empty };
 
         string? connectionString = null;
         var healthCheckKey = $"{name}_check";
-        builder.Services.AddHealthChecks().AddRedis(
-            _ => connectionString ?? throw new InvalidOperationException($"The '{name}' connection string is not known until redis-server starts."),
-            name: healthCheckKey);
+        var healthCheck = new RedisPingHealthCheck(name, () => connectionString, tls);
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => healthCheck, failureStatus: null, tags: null));
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(resource, async (_, cancellationToken) =>
         {
             Directory.CreateDirectory(dataDirectory);
-            await WriteOwnerOnlyFileAsync(resource.RuntimeConfigPath, RenderRuntimeConfig(configFile, dataDirectory, port, profile), cancellationToken)
+            await WriteOwnerOnlyFileAsync(resource.RuntimeConfigPath, RenderRuntimeConfig(configFile, dataDirectory, port, profile, tls), cancellationToken)
                 .ConfigureAwait(false);
 
             // The AppHost's own health check reads as the monitor user: PING and INFO are all it needs.
             var monitorPassword = await passwords.Monitor.Resource.GetValueAsync(cancellationToken).ConfigureAwait(false);
             connectionString = string.Create(
                 CultureInfo.InvariantCulture,
-                $"127.0.0.1:{port},user={RedisUsers.Monitor},password={monitorPassword},{MonitorHandshake}");
+                $"127.0.0.1:{port},user={RedisUsers.Monitor},password={monitorPassword},{MonitorHandshake}{resource.ConnectionStringOptions}");
         });
 
-        return builder.AddResource(resource)
+        var local = builder.AddResource(resource);
+        if (tls is not null)
+        {
+            local.WithAnnotation(new RedisTlsAnnotation(tls));
+        }
+
+        return local
             .WithEndpoint(name: LocalRedisResource.PrimaryEndpointName, scheme: "tcp", port: port, targetPort: port, isProxied: false)
             .WithArgs(resource.RuntimeConfigPath)
             .WithHealthCheck(healthCheckKey);
@@ -233,7 +266,8 @@ public static class BookstoreRedisExtensions
     /// The file redis-server is started with (mode 0600, in the git-ignored data folder). The users and their
     /// password hashes are in <c>users.acl</c> beside it, so no password appears in the process arguments.
     /// </summary>
-    public static string RenderRuntimeConfig(string configFile, string dataDirectory, int port, BookstoreProfile profile)
+    public static string RenderRuntimeConfig(
+        string configFile, string dataDirectory, int port, BookstoreProfile profile, RedisTlsSettings? tls = null)
     {
         var text = new StringBuilder();
         text.AppendLine("# Rendered by Bookstore.AppHost at start-up; do not edit or commit.");
@@ -254,7 +288,23 @@ public static class BookstoreRedisExtensions
             text.AppendLine(CultureInfo.InvariantCulture, $"rename-command {command} \"\"");
         }
 
+        AppendTls(text, port, tls);
         return text.ToString();
+    }
+
+    /// <summary>TLS last, so its <c>port 0</c> closes the plain-text port set above and the same port speaks TLS only.</summary>
+    private static void AppendTls(StringBuilder text, int port, RedisTlsSettings? tls)
+    {
+        if (tls is null)
+        {
+            return;
+        }
+
+        text.AppendLine("# TLS only: the plain-text listener is off.");
+        foreach (var setting in tls.ServerSettings(port))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{setting.Key} {QuoteConfigValue(setting.Value)}");
+        }
     }
 
     private static string QuoteConfigValue(string value) =>

@@ -25,6 +25,9 @@ public sealed class LocalRedisResource(string name, string dataDirectory, Parame
 
     public string RuntimeConfigPath => Path.Combine(DataDirectory, RuntimeConfigFileName);
 
+    /// <summary>Appended to the connection string, e.g. <c>,ssl=true</c> when the server speaks TLS only.</summary>
+    public string ConnectionStringOptions { get; init; } = string.Empty;
+
     public ReferenceExpression ConnectionStringExpression =>
-        RedisUserConnection.Expression(PrimaryEndpoint, RedisUsers.App, PasswordParameter);
+        RedisUserConnection.Expression(PrimaryEndpoint, RedisUsers.App, PasswordParameter, ConnectionStringOptions);
 }

@@ -14,6 +14,7 @@ public sealed class RedisUserConnection(string name, EndpointReference endpoint,
 
     public ReferenceExpression ConnectionStringExpression { get; } = Expression(endpoint, user, password);
 
-    public static ReferenceExpression Expression(EndpointReference endpoint, string user, ParameterResource password) =>
-        ReferenceExpression.Create($"{endpoint.Property(EndpointProperty.HostAndPort)},user={user},password={password}");
+    /// <param name="options">Appended as is, e.g. <c>,ssl=true</c> when the server speaks TLS only.</param>
+    public static ReferenceExpression Expression(EndpointReference endpoint, string user, ParameterResource password, string options = "") =>
+        ReferenceExpression.Create($"{endpoint.Property(EndpointProperty.HostAndPort)},user={user},password={password}{options}");
 }

@@ -15,7 +15,7 @@ public enum RedisMonitoringLevel
 /// <see cref="Password"/> and <see cref="Database"/> override its parts when set.
 /// The <c>REDIS_*</c> environment variables are aliases of these settings (see <see cref="RedisEnvironmentAliases"/>).
 /// </summary>
-public sealed class RedisOptions
+public sealed class RedisOptions : IValidatableObject
 {
     public const string SectionName = "Bookstore:Redis";
 
@@ -81,7 +81,41 @@ public sealed class RedisOptions
     /// </summary>
     public bool LeastPrivilegeHandshake { get; set; } = true;
 
+    /// <summary>TLS to Redis (<c>Bookstore:Redis:Tls</c>); the connection string's <c>ssl=true</c> turns it on as well.</summary>
+    public RedisTlsOptions Tls { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Tls.CaCertificateFile is { } ca && !File.Exists(ca))
+        {
+            yield return new ValidationResult(
+                $"Tls:CaCertificateFile '{ca}' does not exist; give the path of the PEM certificate of the CA that issued the Redis server's certificate.",
+                [nameof(Tls)]);
+        }
+
+        if (Tls.SslHost is { } host && (host.Length == 0 || host.Contains(',', StringComparison.Ordinal) || host.Contains(' ', StringComparison.Ordinal)))
+        {
+            yield return new ValidationResult($"Tls:SslHost '{host}' must be a host name without commas or spaces.", [nameof(Tls)]);
+        }
+    }
+
     internal TimeSpan OperationTimeout => TimeSpan.FromMilliseconds(OperationTimeoutMs);
 
     internal TimeSpan HealthCheckInterval => TimeSpan.FromSeconds(HealthCheckIntervalSeconds);
+}
+
+/// <summary>Client TLS settings, section <c>Bookstore:Redis:Tls</c>.</summary>
+public sealed class RedisTlsOptions
+{
+    /// <summary>Use TLS; when not set the connection string decides (<c>ssl=true</c>).</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>
+    /// A PEM certificate of the CA that issued the server's certificate, trusted for this connection only (a private CA
+    /// need not be in the machine's store). The server's name must still match its certificate.
+    /// </summary>
+    public string? CaCertificateFile { get; set; }
+
+    /// <summary>The name the server certificate is checked against, when it differs from the host connected to.</summary>
+    public string? SslHost { get; set; }
 }

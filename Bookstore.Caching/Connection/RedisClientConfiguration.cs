@@ -50,6 +50,27 @@ internal static class RedisClientConfiguration
         {
             RestrictHandshake(configuration, ServerCommandsTheAppUserLacks);
         }
+
+        ApplyTls(configuration, options.Tls);
+    }
+
+    private static void ApplyTls(ConfigurationOptions configuration, RedisTlsOptions tls)
+    {
+        if (tls.Enabled is { } enabled)
+        {
+            configuration.Ssl = enabled;
+        }
+
+        if (tls.SslHost is { } host)
+        {
+            configuration.SslHost = host;
+        }
+
+        if (tls.CaCertificateFile is { } ca)
+        {
+            // Accepts a chain that ends at this CA, and only chain errors: a name mismatch still fails.
+            configuration.TrustIssuer(ca);
+        }
     }
 
     /// <summary>Server commands the ACL user <c>bookstore-app</c> may not run; the client must not send them.</summary>

@@ -139,7 +139,8 @@ public sealed class RedisAclTests
             Assert.True(
                 await LinuxProcesses.WaitUntilAsync(async () => !(await b.GetAsync<Book>(CacheType.Books, "5", Ct)).Found, TimeSpan.FromSeconds(10), Ct),
                 "The other instance kept the book after InvalidateBookAsync: the backplane did not reach it.");
-            await a.RemoveByTagAsync(CacheTags.Type(CacheType.Books), Ct);
+            await a.ClearTypeAsync(CacheType.Books, Ct);
+            await a.ClearTypeAsync(CacheType.Reference, Ct);
 
             // Direct operations and the server monitor (its own connection as bookstore-monitor; lease and snapshot as the app).
             var redis = first.Get<IRedisService>();

@@ -74,6 +74,15 @@ public sealed class RedisServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Starts a server whose options depend on its port (e.g. <c>--port 0 --tls-port {port}</c>).</summary>
+    public static async Task<RedisServer> StartAsync(Func<int, string[]> extraArgsForPort)
+    {
+        var port = FreePort();
+        var server = new RedisServer(port, extraArgsForPort(port));
+        await server.StartAgainAsync();
+        return server;
+    }
+
     public async Task StartAgainAsync()
     {
         if (_process is { HasExited: false })
