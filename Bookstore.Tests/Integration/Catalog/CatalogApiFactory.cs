@@ -13,8 +13,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Bookstore.Tests.Integration.Catalog;
 
-/// <summary>The real API in-process on a test redis-server and a SQLite file; two factories on the same both act as two replicas.</summary>
-internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath) : WebApplicationFactory<api::Program>
+/// <summary>
+/// The real API in-process on a test redis-server and a SQLite file; two factories on the same both act as two replicas.
+/// <paramref name="configure"/> runs after the settings below, so it can change or remove any of them.
+/// </summary>
+internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath, Action<IWebHostBuilder>? configure = null) : WebApplicationFactory<api::Program>
 {
     /// <summary>This API's admin key (<c>X-Api-Key</c>), made for the test.</summary>
     public string AdminKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
@@ -55,5 +58,6 @@ internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath) : 
         builder.UseSetting("Bookstore:Redis:ConnectTimeoutMs", "2000");
         builder.UseSetting("Bookstore:Security:AdminApiKey", AdminKey);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        configure?.Invoke(builder);
     }
 }
