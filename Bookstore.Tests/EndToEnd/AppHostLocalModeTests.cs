@@ -177,8 +177,8 @@ public sealed class AppHostLocalModeTests
 
         var started = await LinuxProcesses.WaitUntilAsync(
             () => LinuxProcesses.RedisServersIn(data.Path).Count == 1
-                  && LinuxProcesses.WithCommandLineContaining("Bookstore.Api/bin/").Count == 1
-                  && LinuxProcesses.WithCommandLineContaining("Bookstore.Worker/bin/").Count == 1,
+                  && LinuxProcesses.WithCommandLineContaining(InThisCheckout("Bookstore.Api/bin/")).Count == 1
+                  && LinuxProcesses.WithCommandLineContaining(InThisCheckout("Bookstore.Worker/bin/")).Count == 1,
             StartTimeout,
             ct);
         Assert.True(started, "redis-server, api and worker did not all start:\n" + appHost.Output);
@@ -228,5 +228,9 @@ public sealed class AppHostLocalModeTests
 
     /// <summary>The service executables and the <c>dotnet run</c> processes DCP starts them with.</summary>
     private static IReadOnlyList<int> ServiceProcesses() =>
-        [.. LinuxProcesses.WithCommandLineContaining("Bookstore.Api"), .. LinuxProcesses.WithCommandLineContaining("Bookstore.Worker")];
+        [.. LinuxProcesses.WithCommandLineContaining(InThisCheckout("Bookstore.Api")), .. LinuxProcesses.WithCommandLineContaining(InThisCheckout("Bookstore.Worker"))];
+
+    /// <summary>A path under this checkout: other checkouts of the repository on the machine run their own services.</summary>
+    private static string InThisCheckout(string relative) =>
+        Path.Combine(Bookstore.Tests.Infrastructure.AppHostModelTests.RepositoryRoot(), relative);
 }
