@@ -1,11 +1,14 @@
+using Bookstore.Api.Security;
+
 var builder = WebApplication.CreateBuilder(CatalogCommandLine.HostArguments(args));
 
 builder.AddServiceDefaults();
 builder.AddBookstoreCache("cache");
 builder.AddCatalog();
 builder.AddRecommendations();
+builder.AddBookstoreSecurity();
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(options => options.AddBookstoreSecuritySchemes());
 
 var app = builder.Build();
 
@@ -16,6 +19,8 @@ if (await app.RunCatalogCommandAsync(args) is { } exitCode)
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();

@@ -4,7 +4,7 @@ builder.KeepSecretsOutOfLogs();
 var profile = builder.GetBookstoreProfile();
 var cache = builder.AddBookstoreRedis("cache", profile);
 
-// The API's admin credential (X-Api-Key), generated like the Redis passwords.
+// The API's admin credential (X-Api-Key): generated once, kept in the AppHost's user secrets like cache-password.
 var apiAdminKey = builder.AddParameter("api-admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
 var api = builder.AddProject<Projects.Bookstore_Api>("api")
@@ -14,7 +14,8 @@ var api = builder.AddProject<Projects.Bookstore_Api>("api")
     .WithBookstoreProfile(profile)
     .WithBookstoreRedisMonitor(cache)
     .WithEnvironment("Bookstore__Security__AdminApiKey", apiAdminKey)
-    .WithHttpHealthCheck("/health");
+    .WithManagementEndpoint()
+    .WithHttpHealthCheck("/health", endpointName: ManagementEndpointExtensions.EndpointName);
 
 var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
     .WithReference(cache)
@@ -25,6 +26,7 @@ var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
     .WithBookstoreProfile(profile)
     .WithBookstoreRedisMonitor(cache)
     .WithEnvironment("Bookstore__Security__AdminApiKey", apiAdminKey)
+    .WithManagementEndpoint()
     .WithHttpCommand("/warming/run", "Warm cache now", commandOptions: new HttpCommandOptions { Method = HttpMethod.Post, IconName = "ArrowClockwise" });
 
 cache.WithCacheFlushCommand(api, apiAdminKey);

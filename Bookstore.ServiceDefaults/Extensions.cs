@@ -31,6 +31,7 @@ public static class ServiceDefaultsExtensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.AddManagementPort();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -97,10 +98,12 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// Maps <c>/health</c> (readiness: every check), <c>/alive</c> (liveness: only checks tagged "live", so it never
-    /// depends on Redis) and <c>/metrics</c> (Prometheus text format of every meter above).
+    /// depends on Redis) and <c>/metrics</c> (Prometheus text format of every meter above). Outside Development they
+    /// answer only on the management port (<c>Bookstore:Management:Port</c>); on any other port they are a 404.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseManagementPortRestriction(HealthEndpointPath, AlivenessEndpointPath, MetricsEndpointPath);
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {

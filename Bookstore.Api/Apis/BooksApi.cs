@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bookstore.Api.Catalog;
+using Bookstore.Api.Security;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Redis;
 using Bookstore.Caching.Typed;
@@ -40,12 +41,15 @@ public static partial class BooksApi
         books.MapGet("/", ListAsync).WithName("ListBooks").WithSummary("A page of books: page ≥ 1, pageSize 1–100, sort popularity|rating|title|year, filters author, language, year.");
         books.MapGet("/search", SearchAsync).WithName("SearchBooks").WithSummary("Books whose title or author contains q (1–100 characters).");
         books.MapGet("/{id:int}", GetAsync).WithName("GetBook");
-        books.MapPost("/", CreateAsync).WithName("CreateBook").Accepts<BookRequest>("application/json");
-        books.MapPut("/{id:int}", UpdateAsync).WithName("UpdateBook").Accepts<BookRequest>("application/json");
-        books.MapDelete("/{id:int}", DeleteAsync).WithName("DeleteBook");
+        books.MapPost("/", CreateAsync).WithName("CreateBook").Accepts<BookRequest>("application/json").RequireAuthorization(BookstoreAuth.AdminPolicy);
+        books.MapPut("/{id:int}", UpdateAsync).WithName("UpdateBook").Accepts<BookRequest>("application/json").RequireAuthorization(BookstoreAuth.AdminPolicy);
+        books.MapDelete("/{id:int}", DeleteAsync).WithName("DeleteBook").RequireAuthorization(BookstoreAuth.AdminPolicy);
 
-        // Ids that are not an int (text, or too large) would otherwise fall through to a 404 or 405: they are bad requests.
-        books.MapMethods("/{id}", [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete], (string id) => InvalidId(id)).ExcludeFromDescription();
+        // Ids that are not an int (text, or too large) would otherwise fall through to a 404 or 405: they are bad requests,
+        // told to a writer only once it has shown the admin key.
+        books.MapMethods("/{id}", [HttpMethods.Get], (string id) => InvalidId(id)).ExcludeFromDescription();
+        books.MapMethods("/{id}", [HttpMethods.Put, HttpMethods.Delete], (string id) => InvalidId(id)).ExcludeFromDescription()
+            .RequireAuthorization(BookstoreAuth.AdminPolicy);
         return app;
     }
 

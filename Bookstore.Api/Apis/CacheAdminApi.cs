@@ -1,3 +1,4 @@
+using Bookstore.Api.Security;
 using Bookstore.Caching.Typed;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -7,7 +8,7 @@ public static class CacheAdminApi
 {
     public static IEndpointRouteBuilder MapCacheAdminApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/admin/cache").WithTags("Admin");
+        var group = app.MapGroup("/admin/cache").WithTags("Admin").RequireAuthorization(BookstoreAuth.AdminPolicy);
         group.MapGet("/types", ListTypes)
             .WithName("ListCacheTypes")
             .WithSummary("The cache types, their strategy and whether they are Persistent (a flush of those needs ?confirm=true).");

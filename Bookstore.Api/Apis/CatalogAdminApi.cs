@@ -1,4 +1,5 @@
 using Bookstore.Api.Catalog;
+using Bookstore.Api.Security;
 using Bookstore.Caching.Typed;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -9,10 +10,11 @@ public static class CatalogAdminApi
     /// <summary>The largest CSV <c>POST /admin/import</c> takes (the goodbooks-10k books.csv is about 3.2 MB).</summary>
     public const long MaxImportBytes = 32L * 1024 * 1024;
 
-    /// <summary>Catalog administration. Not authenticated yet: admin authorization is still to come, keep it off public networks.</summary>
+    /// <summary>Catalog administration: the admin key (<c>X-Api-Key</c>) only.</summary>
     public static IEndpointRouteBuilder MapCatalogAdminApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/admin/import", ImportAsync)
+        var admin = app.MapGroup("/admin").RequireAuthorization(BookstoreAuth.AdminPolicy);
+        admin.MapPost("/import", ImportAsync)
             .WithTags("Admin")
             .WithName("ImportCatalog")
             .WithSummary("Imports a goodreads-style CSV sent as the body (text/csv); upserts by goodreads_book_id and reports bad rows by line.")

@@ -1,10 +1,11 @@
 using Bookstore.Api.Catalog;
+using Bookstore.Api.Security;
 
 namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>
 /// Bulk reads for the cache warmer (the API stays the one owner of the store; see docs/warming.md). Not cached:
-/// the warmer reads them to fill the cache.
+/// the warmer reads them to fill the cache. The admin key only: the worker sends it.
 /// </summary>
 public static class CatalogBulkApi
 {
@@ -12,7 +13,8 @@ public static class CatalogBulkApi
 
     public static IEndpointRouteBuilder MapCatalogBulkApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/catalog/popular-books", PopularBooksAsync)
+        var catalog = app.MapGroup("/catalog").RequireAuthorization(BookstoreAuth.AdminPolicy);
+        catalog.MapGet("/popular-books", PopularBooksAsync)
             .WithName("PopularBooks")
             .WithSummary($"The most popular books, whole (limit 1–{MaxPopularBooks}), for the cache warmer.");
         return app;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
+using Bookstore.Api.Security;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Typed;
 
@@ -20,8 +21,9 @@ public static class SessionsApi
     {
         var sessions = app.MapGroup("/sessions").WithTags("Sessions");
         sessions.MapPost("/", CreateAsync).WithName("CreateSession").Accepts<SessionRequest>("application/json");
-        sessions.MapGet("/{token}", GetAsync).WithName("GetSession");
-        sessions.MapDelete("/{token}", EndAsync).WithName("EndSession");
+        // Signing in stays open; reading or ending a session takes a session of the same reader (or the admin key).
+        sessions.MapGet("/{token}", GetAsync).WithName("GetSession").RequireAuthorization(BookstoreAuth.SessionOwnerPolicy);
+        sessions.MapDelete("/{token}", EndAsync).WithName("EndSession").RequireAuthorization(BookstoreAuth.SessionOwnerPolicy);
         return app;
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Recommender;
+using Bookstore.Api.Security;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.FunctionCaching;
 using Bookstore.Caching.Typed;
@@ -34,21 +35,25 @@ public static class UsersApi
     {
         var users = app.MapGroup("/users").WithTags("Users");
         users.MapGet("/{id:int}", GetUserAsync).WithName("GetUser");
-        users.MapGet("/{id:int}/cart", GetCartAsync).WithName("GetCart");
-        users.MapPost("/{id:int}/cart/items", AddCartItemAsync).WithName("AddCartItem").Accepts<CartItemRequest>("application/json");
-        users.MapDelete("/{id:int}/cart/items/{bookId:int}", RemoveCartItemAsync).WithName("RemoveCartItem");
-        users.MapDelete("/{id:int}/cart", ClearCartAsync).WithName("ClearCart");
-        users.MapGet("/{id:int}/recommendations", GetRecommendationsAsync).WithName("GetRecommendations")
-            .WithSummary("Up to limit (1–50, default 10) unread books for the user, best first; cached per user and limit.");
-        users.MapPut("/{id:int}/ratings/{bookId:int}", RateAsync).WithName("RateBook").Accepts<RatingRequest>("application/json");
-
-        // Ids that are not an int would otherwise fall through to a 404 or 405: they are bad requests.
         users.MapMethods("/{id}", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription();
-        users.MapMethods("/{id}/cart", [HttpMethods.Get, HttpMethods.Delete], (string id) => InvalidId("user", id)).ExcludeFromDescription();
-        users.MapMethods("/{id}/cart/items", [HttpMethods.Post], (string id) => InvalidId("user", id)).ExcludeFromDescription();
-        users.MapMethods("/{id}/cart/items/{bookId}", [HttpMethods.Delete], (string id, string bookId) => InvalidId("user or book", $"{id}/{bookId}")).ExcludeFromDescription();
-        users.MapMethods("/{id}/recommendations", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription();
-        users.MapMethods("/{id}/ratings/{bookId}", [HttpMethods.Put], (string id, string bookId) => InvalidId("user or book", $"{id}/{bookId}")).ExcludeFromDescription();
+
+        // A reader's own data: their session token (or the admin key), checked against the route's {id} before any handler runs.
+        var reader = users.MapGroup("/{id:int}").RequireAuthorization(BookstoreAuth.ReaderPolicy);
+        reader.MapGet("/cart", GetCartAsync).WithName("GetCart");
+        reader.MapPost("/cart/items", AddCartItemAsync).WithName("AddCartItem").Accepts<CartItemRequest>("application/json");
+        reader.MapDelete("/cart/items/{bookId:int}", RemoveCartItemAsync).WithName("RemoveCartItem");
+        reader.MapDelete("/cart", ClearCartAsync).WithName("ClearCart");
+        reader.MapGet("/recommendations", GetRecommendationsAsync).WithName("GetRecommendations")
+            .WithSummary("Up to limit (1–50, default 10) unread books for the user, best first; cached per user and limit.");
+        reader.MapPut("/ratings/{bookId:int}", RateAsync).WithName("RateBook").Accepts<RatingRequest>("application/json");
+
+        // Ids that are not an int would otherwise fall through to a 404 or 405: they are bad requests (to whoever may ask).
+        var notAnId = users.MapGroup("/{id}").RequireAuthorization(BookstoreAuth.ReaderPolicy);
+        notAnId.MapMethods("/cart", [HttpMethods.Get, HttpMethods.Delete], (string id) => InvalidId("user", id)).ExcludeFromDescription();
+        notAnId.MapMethods("/cart/items", [HttpMethods.Post], (string id) => InvalidId("user", id)).ExcludeFromDescription();
+        notAnId.MapMethods("/cart/items/{bookId}", [HttpMethods.Delete], (string id, string bookId) => InvalidId("user or book", $"{id}/{bookId}")).ExcludeFromDescription();
+        notAnId.MapMethods("/recommendations", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription();
+        notAnId.MapMethods("/ratings/{bookId}", [HttpMethods.Put], (string id, string bookId) => InvalidId("user or book", $"{id}/{bookId}")).ExcludeFromDescription();
         return app;
     }
 

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Bookstore.AppHost.Local;
 
 /// <summary>Ports for the processes the AppHost runs from PATH (redis-server, prometheus), bound to loopback only.</summary>
-internal static class LoopbackPort
+public static class LoopbackPort
 {
     /// <summary>A loopback port free right now (the OS picks it; the process started next binds it).</summary>
     public static int FindFree()

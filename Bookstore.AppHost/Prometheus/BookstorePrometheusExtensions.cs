@@ -7,7 +7,7 @@ using Microsoft.Extensions.Configuration;
 namespace Aspire.Hosting;
 
 /// <summary>
-/// The <c>prometheus</c> resource: a Prometheus server scraping api and worker <c>/metrics</c> at their real ports,
+/// The <c>prometheus</c> resource: a Prometheus server scraping api and worker <c>/metrics</c> on their management ports,
 /// from a configuration rendered from <c>prometheus/prometheus.yml</c>. Same pattern as the Redis modes:
 /// <c>Bookstore:Prometheus:Mode</c> = auto (container if a runtime answers, else the local <c>prometheus</c> binary,
 /// else none, with a log line), container, local, or off.
@@ -75,9 +75,10 @@ public static class BookstorePrometheusExtensions
         }
     }
 
+    /// <summary>The service's management endpoint: outside Development <c>/metrics</c> answers there only.</summary>
     private static string Target(IResourceBuilder<ProjectResource> project, bool fromContainer)
     {
-        var endpoint = project.GetEndpoint("http");
+        var endpoint = project.GetEndpoint(ManagementEndpointExtensions.EndpointName);
         var host = fromContainer ? "host.docker.internal" : "127.0.0.1";
         return $"'{host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}'";
     }

@@ -87,15 +87,17 @@ public sealed class AppHostLocalModeTests
                 Assert.True(refusals.Length == 0, "Redis refused commands: " + string.Join(" | ", refusals.Select(r => string.Join(' ', ((StackExchange.Redis.RedisResult[])r!).Select(f => f.ToString())))));
             }
 
-            // Prometheus text from both services, valid for promtool and carrying the telemetry contract's names.
-            var apiMetrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct);
+            // Prometheus text from both services (on their management endpoints, where Prometheus scrapes it),
+            // valid for promtool and carrying the telemetry contract's names.
+            using var apiManagement = app.CreateHttpClient("api", "management");
+            var apiMetrics = await apiManagement.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct);
             Assert.Contains("bookstore_cache_requests_total{", apiMetrics, StringComparison.Ordinal);
             Assert.Matches("bookstore_cache_requests_total\\{[^}]*cache_level=\"l2\"[^}]*cache_outcome=\"hit\"[^}]*cache_type=\"probe\"", apiMetrics);
             Assert.Contains("bookstore_cache_operation_duration_seconds_bucket{", apiMetrics, StringComparison.Ordinal);
             Assert.Contains("bookstore_cache_payload_size_bytes_bucket{", apiMetrics, StringComparison.Ordinal);
             Assert.Contains("bookstore_redis_connection_state{", apiMetrics, StringComparison.Ordinal);
             await PromtoolAcceptsAsync(apiMetrics, ct);
-            using var worker = app.CreateHttpClient("worker");
+            using var worker = app.CreateHttpClient("worker", "management");
             await PromtoolAcceptsAsync(await worker.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct), ct);
 
             // The local Prometheus scrapes the api: after N more lookups its query API sees them within 30 s.

@@ -206,6 +206,35 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
+    public async Task ApiAndWorkerShareTheGeneratedAdminKeyAndEachHasAManagementEndpointForHealthAndPrometheus()
+    {
+        using var data = new TemporaryDirectory("bookstore-model-");
+        await using var builder = await CreateAsync(
+            "--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}",
+            "--Bookstore:Prometheus:Mode=local", $"--Bookstore:Prometheus:DataDirectory={data.Path}/prometheus");
+
+        var key = Assert.IsType<ParameterResource>(Assert.Single(builder.Resources, r => r.Name == "api-admin-key"));
+        Assert.True(key.Secret);
+
+        var keys = new List<string?>();
+        foreach (var name in new[] { "api", "worker" })
+        {
+            var project = Assert.Single(builder.Resources, r => r.Name == name);
+            keys.Add((await builder.EnvironmentAsync(project, "Bookstore__Security__AdminApiKey"))["Bookstore__Security__AdminApiKey"]);
+            var management = Assert.Single(project.Annotations.OfType<EndpointAnnotation>(), e => e.Name == ManagementEndpointExtensions.EndpointName);
+            Assert.Equal("http", management.UriScheme);
+        }
+
+        Assert.Equal(keys[0], keys[1]);
+        Assert.True(keys[0]!.Length >= 32, "The generated admin key is at least 32 characters.");
+
+        // The api's readiness check targets the management endpoint, where /health answers outside Development.
+        var api = Assert.Single(builder.Resources, r => r.Name == "api");
+        var check = Assert.Single(api.Annotations.OfType<HealthCheckAnnotation>());
+        Assert.Contains(ManagementEndpointExtensions.EndpointName, check.Key, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ProfileNumbersReachApiAndWorker()
     {
         await using var builder = await CreateAsync(

@@ -67,7 +67,7 @@ public sealed class BooksApiBadInputTests
         await using var redis = await RedisServer.StartAsync();
         using var data = new TemporaryDirectory("bookstore-catalog-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
-        using var http = api.CreateClient();
+        using var http = api.CreateAdminClient();
         var countBefore = await api.Store.CountBooksAsync(Ct);
         var bookBefore = JsonSerializer.Serialize(await api.Store.GetBookAsync(1, Ct));
 
@@ -102,7 +102,7 @@ public sealed class BooksApiBadInputTests
         await using var redis = await RedisServer.StartAsync();
         using var data = new TemporaryDirectory("bookstore-catalog-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
-        using var http = api.CreateClient();
+        using var http = api.CreateAdminClient();
         var countBefore = await api.Store.CountBooksAsync(Ct);
 
         using var content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(TwoMegabytes)));

@@ -40,7 +40,7 @@ public sealed class BooksApiTests
         using var data = new TemporaryDirectory("bookstore-catalog-");
         var sqlite = Path.Combine(data.Path, "catalog.db");
         await using var a = new CatalogApiFactory(redis, sqlite);
-        using var httpA = a.CreateClient();
+        using var httpA = a.CreateAdminClient();
         await using var b = new CatalogApiFactory(redis, sqlite);
         using var httpB = b.CreateClient();
 
@@ -148,7 +148,7 @@ public sealed class BooksApiTests
         await using var redis = await RedisServer.StartAsync();
         using var data = new TemporaryDirectory("bookstore-catalog-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
-        using var http = api.CreateClient();
+        using var http = api.CreateAdminClient();
         var total = CatalogSeed.Default.BookCount;
 
         // An id looked up before it exists is cached as absent; creating it must not leave that answer behind.
@@ -214,7 +214,7 @@ public sealed class BooksApiTests
         await using var redis = await RedisServer.StartAsync();
         using var data = new TemporaryDirectory("bookstore-catalog-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
-        using var http = api.CreateClient();
+        using var http = api.CreateAdminClient();
         Assert.Equal(0, (await GetPageAsync(http, "/books/search?q=Imported")).Page.TotalCount);
 
         using var body = new StringContent(CatalogImportTests.Header + "\n" + CatalogImportTests.Row(901, "An Imported Book", "Ima Porter", "4.1"), System.Text.Encoding.UTF8, "text/csv");

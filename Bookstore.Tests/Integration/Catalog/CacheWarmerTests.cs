@@ -24,7 +24,7 @@ public sealed class CacheWarmerTests
         using var host = await CachingHost.StartWithCacheAsync(redis);
         var state = new WarmerState();
         using var warmer = new CacheWarmer(
-            new CatalogClient(api.CreateClient()),
+            new CatalogClient(api.CreateDefaultClient(new Uri("http://localhost"), new CatalogApiKeyHandler(api.AdminKey))),
             host.Get<ICacheService>(),
             host.Get<RedisConnectionManager>(),
             host.Get<CacheMetrics>(),

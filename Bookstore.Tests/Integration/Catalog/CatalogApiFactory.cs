@@ -1,5 +1,10 @@
 extern alias api;
 
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
 using Bookstore.Api.Catalog;
 using Bookstore.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
@@ -8,10 +13,41 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Bookstore.Tests.Integration.Catalog;
 
-/// <summary>The real API in-process on a test redis-server and a SQLite file; two factories on the same both act as two replicas.</summary>
-internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath) : WebApplicationFactory<api::Program>
+/// <summary>
+/// The real API in-process on a test redis-server and a SQLite file; two factories on the same both act as two replicas.
+/// <paramref name="configure"/> runs after the settings below, so it can change or remove any of them.
+/// </summary>
+internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath, Action<IWebHostBuilder>? configure = null) : WebApplicationFactory<api::Program>
 {
+    /// <summary>This API's admin key (<c>X-Api-Key</c>), made for the test.</summary>
+    public string AdminKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+
     public ICatalogStore Store => Services.GetRequiredService<ICatalogStore>();
+
+    /// <summary>A client that sends the admin key on every request.</summary>
+    public HttpClient CreateAdminClient()
+    {
+        var http = CreateClient();
+        http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
+        return http;
+    }
+
+    /// <summary>A client that acts as the reader of <paramref name="token"/> (<c>Authorization: Bearer</c>).</summary>
+    public HttpClient CreateReaderClient(string token)
+    {
+        var http = CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
+    /// <summary>Signs <paramref name="userId"/> in through <c>POST /sessions</c> and returns the session token.</summary>
+    public async Task<string> SignInAsync(int userId, CancellationToken cancellationToken)
+    {
+        using var http = CreateClient();
+        using var response = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId }, cancellationToken);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("token").GetString()!;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -20,6 +56,8 @@ internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath) : 
         builder.UseSetting("ConnectionStrings:catalog", $"Data Source={sqlitePath}");
         builder.UseSetting("Bookstore:Redis:OperationTimeoutMs", "1000");
         builder.UseSetting("Bookstore:Redis:ConnectTimeoutMs", "2000");
+        builder.UseSetting("Bookstore:Security:AdminApiKey", AdminKey);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        configure?.Invoke(builder);
     }
 }

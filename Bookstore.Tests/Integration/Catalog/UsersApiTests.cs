@@ -45,7 +45,7 @@ public sealed class UsersApiTests
         await using var redis = await RedisServer.StartAsync();
         using var data = new TemporaryDirectory("bookstore-users-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
-        using var http = api.CreateClient();
+        using var http = api.CreateReaderClient(await api.SignInAsync(2, Ct));
         var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
         var empty = await GetCartAsync(http, 2);
@@ -91,7 +91,8 @@ public sealed class UsersApiTests
         Assert.Equal(HttpStatusCode.NotFound, unknownBook.StatusCode);
         using var notInCart = await http.DeleteAsync(new Uri("/users/2/cart/items/7", UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.NotFound, notInCart.StatusCode);
-        using var unknownUser = await http.GetAsync(new Uri("/users/4242/cart", UriKind.Relative), Ct);
+        using var admin = api.CreateAdminClient();
+        using var unknownUser = await admin.GetAsync(new Uri("/users/4242/cart", UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.NotFound, unknownUser.StatusCode);
     }
 
@@ -102,6 +103,7 @@ public sealed class UsersApiTests
         using var data = new TemporaryDirectory("bookstore-users-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         using var http = api.CreateClient();
+        using var admin = api.CreateAdminClient();
         var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
         using var create = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 3 }, Ct);
@@ -112,25 +114,32 @@ public sealed class UsersApiTests
         var ttl = await db.KeyTimeToLiveAsync("bookstore:v1:sessions:" + token);
         Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(25), TimeSpan.FromMinutes(30));
 
-        using (var read = await http.GetAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct))
+        using var reader = api.CreateReaderClient(token);
+        using (var read = await reader.GetAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct))
         {
             Assert.Equal(HttpStatusCode.OK, read.StatusCode);
             var session = await read.Content.ReadFromJsonAsync<ReaderSession>(Json, Ct);
             Assert.Equal(3, session!.UserId);
         }
 
-        using (var end = await http.DeleteAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct))
+        using (var end = await reader.DeleteAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct))
         {
             Assert.Equal(HttpStatusCode.NoContent, end.StatusCode);
         }
 
-        using var ended = await http.GetAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct);
+        // The ended token no longer signs anyone in; the admin key sees that the session is gone.
+        using (var endedOwn = await reader.GetAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, endedOwn.StatusCode);
+        }
+
+        using var ended = await admin.GetAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.NotFound, ended.StatusCode);
         Assert.False(await db.KeyExistsAsync("bookstore:v1:sessions:" + token));
 
         foreach (var bad in new[] { token.ToUpperInvariant(), token[..63], token + "0", "..%2f..%2fbooks:1", "books:1", new string('g', 64) })
         {
-            using var response = await http.GetAsync(new Uri("/sessions/" + bad, UriKind.Relative), Ct);
+            using var response = await admin.GetAsync(new Uri("/sessions/" + bad, UriKind.Relative), Ct);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         }
 
@@ -144,15 +153,11 @@ public sealed class UsersApiTests
         await using var redis = await RedisServer.StartAsync();
         using var data = new TemporaryDirectory("bookstore-users-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
-        using var http = api.CreateClient();
         var computations = api.Services.GetRequiredService<RecommendationComputations>();
 
-        string token;
-        using (var session = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 1 }, Ct))
-        {
-            Assert.Equal(HttpStatusCode.Created, session.StatusCode);
-            token = (await session.Content.ReadFromJsonAsync<JsonElement>(Json, Ct)).GetProperty("token").GetString()!;
-        }
+        var token = await api.SignInAsync(1, Ct);
+        using var http = api.CreateReaderClient(token);
+        using var admin = api.CreateAdminClient();
 
         var first = await GetRecommendationsAsync(http, 1, 5, expectedCache: "miss");
         Assert.Equal(5, first.BookIds.Count);
@@ -194,14 +199,14 @@ public sealed class UsersApiTests
         Assert.DoesNotContain(rated, afterCart.BookIds);
 
         // Another user's entries are untouched by user 1's writes.
-        await GetRecommendationsAsync(http, 2, 5);
+        await GetRecommendationsAsync(admin, 2, 5);
         var other = computations.Count;
         using (var put = await http.PutAsJsonAsync(new Uri($"/users/1/ratings/{carted}", UriKind.Relative), new { value = 2 }, Ct))
         {
             Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         }
 
-        await GetRecommendationsAsync(http, 2, 5);
+        await GetRecommendationsAsync(admin, 2, 5);
         Assert.Equal(other, computations.Count);
     }
 
@@ -316,7 +321,7 @@ public sealed class UsersApiTests
         await using var redis = await RedisServer.StartAsync();
         using var data = new TemporaryDirectory("bookstore-users-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
-        using var http = api.CreateClient();
+        using var http = api.CreateAdminClient();
 
         using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(url, UriKind.Relative));
         if (body is not null)
