@@ -12,6 +12,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using ZiggyCreatures.Caching.Fusion;
@@ -146,6 +147,10 @@ public static class BookstoreCachingExtensions
                 options.BackplaneChannelPrefix = BackplaneChannelPrefix;
                 options.TagsDefaultEntryOptions.Size = 1;
                 options.DefaultEntryOptions.Size = 1;
+
+                // An L2 entry that does not decode is untrusted input handled as designed (a miss, replaced by the
+                // factory's value, counted in bookstore.cache.errors): one warning, as RedisService logs it, not an error.
+                options.SerializationErrorsLogLevel = LogLevel.Warning;
             })
             .WithMemoryCache(sp => sp.GetRequiredService<CacheL1Store>().Memory);
     }
