@@ -34,8 +34,10 @@ internal static class CachingHost
             new("Bookstore:Redis:HealthCheckIntervalSeconds", "1"),
             new("Bookstore:Redis:ReconnectBaseDelayMs", "100"),
             new("Bookstore:Redis:ReconnectMaxDelayMs", "1000"),
-            .. settings,
         ]);
+
+        // A second source, so a test's setting overrides a default above rather than colliding with it.
+        builder.Configuration.AddInMemoryCollection(settings);
         if (withTypedCache)
         {
             builder.AddBookstoreCache();
