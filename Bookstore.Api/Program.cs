@@ -4,7 +4,7 @@ builder.AddServiceDefaults();
 builder.AddBookstoreCache("cache");
 builder.AddCatalog();
 builder.AddRecommendations();
-builder.Services.AddProblemDetails();
+builder.AddApiProblemDetails();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
