@@ -133,12 +133,12 @@ public sealed class CatalogApiOutageTests
         {
             using var response = await http.GetAsync(new Uri($"/books/{id}", UriKind.Relative), Ct);
             var header = response.Headers.TryGetValues("X-Cache", out var values) ? string.Join(',', values) : "";
-            run.Reads.Add(new Read(sentAt, id, hot, (int)response.StatusCode, header));
+            run.Reads.Add(new Read(sentAt, id, hot, (int)response.StatusCode, header, clock.Elapsed - sentAt));
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             // No answer at all (a hang cut by the client's timeout, or a broken connection): status 0.
-            run.Reads.Add(new Read(sentAt, id, hot, 0, ex.GetType().Name));
+            run.Reads.Add(new Read(sentAt, id, hot, 0, ex.GetType().Name, clock.Elapsed - sentAt));
         }
     }
 
@@ -172,7 +172,8 @@ public sealed class CatalogApiOutageTests
     private static string Describe(IEnumerable<Read> reads) =>
         string.Join("; ", reads.Take(10).Select(r => $"t={r.SentAt.TotalSeconds:F1}s id {r.Id} -> {r.Status} {r.CacheHeader}"));
 
-    private sealed record Read(TimeSpan SentAt, int Id, bool Hot, int Status, string CacheHeader);
+    /// <summary>One book read; <paramref name="Took"/> is printed for the record, never asserted (benchmarks hold timing).</summary>
+    private sealed record Read(TimeSpan SentAt, int Id, bool Hot, int Status, string CacheHeader, TimeSpan Took);
 
     private sealed record Probe(TimeSpan SentAt, string Path, int Status, string Body);
 
@@ -190,8 +191,10 @@ public sealed class CatalogApiOutageTests
         public string Table(CacheErrorListener errors)
         {
             var text = new StringBuilder();
-            text.AppendLine(CultureInfo.InvariantCulture, $"Redis killed at t={KilledAt.TotalSeconds:F1}s, restarted at t={RestartedAt.TotalSeconds:F1}s");
-            text.AppendLine("  t | reqs | 200 | 5xx | other | hit-l1 | hit-l2 | miss | stale | cache errors | /alive | /health");
+            var errorTypes = string.Join(", ", errors.Errors.GroupBy(e => $"{e.Operation}/{e.ErrorType}").Select(g => $"{g.Key}×{g.Sum(e => e.Count)}"));
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"Redis killed at t={KilledAt.TotalSeconds:F1}s, restarted at t={RestartedAt.TotalSeconds:F1}s; bookstore.cache.errors by operation/error.type: {errorTypes}");
+            text.AppendLine("  t | reqs | 200 | 5xx | other | hit-l1 | hit-l2 | miss | stale | max ms | cache errors | /alive | /health");
             var bySecond = Reads.ToLookup(r => (int)r.SentAt.TotalSeconds);
             var probes = Probes.ToLookup(p => ((int)p.SentAt.TotalSeconds, p.Path));
             var errorsBySecond = errors.BySecond();
@@ -202,6 +205,7 @@ public sealed class CatalogApiOutageTests
                 text.AppendLine(CultureInfo.InvariantCulture,
                     $"{s,3} | {reads.Length,4} | {reads.Count(r => r.Status == 200),3} | {reads.Count(r => r.Status >= 500),3} | {reads.Count(r => r.Status is not 200 and < 500),5} | " +
                     $"{Count(reads, "hit-l1"),6} | {Count(reads, "hit-l2"),6} | {Count(reads, "miss"),4} | {Count(reads, "stale"),5} | " +
+                    $"{reads.Select(r => r.Took.TotalMilliseconds).DefaultIfEmpty(0).Max(),6:F0} | " +
                     $"{errorsBySecond.GetValueOrDefault(s),12} | {Summary(probes[(s, "/alive")])} | {Summary(probes[(s, "/health")])}");
             }
 
