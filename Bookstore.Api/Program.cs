@@ -7,7 +7,7 @@ builder.AddBookstoreCache("cache");
 builder.AddCatalog();
 builder.AddRecommendations();
 builder.AddBookstoreSecurity();
-builder.Services.AddProblemDetails();
+builder.AddApiProblemDetails();
 builder.Services.AddOpenApi(options => options.AddBookstoreSecuritySchemes());
 
 var app = builder.Build();

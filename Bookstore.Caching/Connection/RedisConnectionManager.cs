@@ -41,6 +41,9 @@ public sealed partial class RedisConnectionManager : BackgroundService
     private RedisConnectionHealth _health = new(false, null, null, null, 0, 0, 0, 0, null);
     private long? _disconnectedAt;
 
+    /// <summary>Completed when a connection is restored: the health loop PINGs at once instead of at its next tick.</summary>
+    private TaskCompletionSource _restored = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public RedisConnectionManager(
         IConnectionMultiplexer connection,
         IOptions<RedisOptions> options,
@@ -127,12 +130,35 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A failed PING keeps the health Degraded until a PING succeeds; waiting for the next tick after Redis is back
+        // would keep a working instance out of rotation for up to a whole interval, so a restoration PINGs at once.
         using var timer = new PeriodicTimer(_options.HealthCheckInterval, _time);
-        do
+        Task<bool>? tick = null;
+        while (true)
         {
+            Task restored;
+            lock (_gate)
+            {
+                if (_restored.Task.IsCompleted)
+                {
+                    _restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
+                restored = _restored.Task;
+            }
+
             await CheckAsync(stoppingToken).ConfigureAwait(false);
+            tick ??= timer.WaitForNextTickAsync(stoppingToken).AsTask();
+            if (await Task.WhenAny(tick, restored).ConfigureAwait(false) == tick)
+            {
+                if (!await tick.ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                tick = null;
+            }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
     public override void Dispose()
@@ -172,6 +198,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
                 ConnectionRestorations = _health.ConnectionRestorations + 1,
                 LastReconnectDuration = downtime ?? _health.LastReconnectDuration,
             };
+            _restored.TrySetResult();
         }
 
         _events.Add(1, new KeyValuePair<string, object?>("event", "restored"), new KeyValuePair<string, object?>("connection.type", e.ConnectionType.ToString()));

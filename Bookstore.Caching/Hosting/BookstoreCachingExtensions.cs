@@ -11,6 +11,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using ZiggyCreatures.Caching.Fusion;
@@ -160,6 +161,10 @@ public static class BookstoreCachingExtensions
                     options.MissingCacheKeyPrefixWarningLogLevel = Microsoft.Extensions.Logging.LogLevel.Debug;
                     options.TagsDefaultEntryOptions.Size = 1;
                     options.DefaultEntryOptions.Size = 1;
+
+                    // An L2 entry that does not decode is untrusted input handled as designed (a miss, replaced by the
+                    // factory's value, counted in bookstore.cache.errors): one warning, as RedisService logs it, not an error.
+                    options.SerializationErrorsLogLevel = Microsoft.Extensions.Logging.LogLevel.Warning;
                 })
                 .WithMemoryCache(sp => sp.GetRequiredService<CacheL1Store>().Memory);
             addLevel2?.Invoke(cache, policy.Type);

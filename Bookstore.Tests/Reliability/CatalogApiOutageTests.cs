@@ -1,0 +1,220 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Bookstore.Api.Catalog;
+using Bookstore.Tests.Integration.Catalog;
+using Bookstore.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Bookstore.Tests.Reliability;
+
+/// <summary>
+/// The API under a steady load while its Redis is killed (SIGKILL) and started again on the same port: reads keep
+/// answering from L1 (hot ids) or the store (cold ids), liveness never drops, readiness says Degraded, and the
+/// error metric shows the outage.
+/// </summary>
+[Trait("Category", "Reliability")]
+public sealed class CatalogApiOutageTests
+{
+    private const int RequestsPerSecond = 40;
+    private const int HotIdCount = 20;
+    private static readonly TimeSpan KillAt = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan RestartAt = TimeSpan.FromSeconds(35);
+    private static readonly TimeSpan RunFor = TimeSpan.FromSeconds(50);
+
+    /// <summary>The readiness promise of docs/operations.md: Healthy again within this long after Redis is back.</summary>
+    private static readonly TimeSpan HealthyAgainWithin = TimeSpan.FromSeconds(10);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ServesEveryBookReadThroughARedisOutageUnderLoad()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-catalog-");
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        using var http = api.CreateClient();
+
+        // Requests that never come back count as failures rather than hanging the test.
+        http.Timeout = TimeSpan.FromSeconds(15);
+        var clock = new Stopwatch();
+        using var errors = new CacheErrorListener(api.Services.GetRequiredService<IMeterFactory>(), clock);
+
+        // Enough books that every cold read in the run is a first read of its id.
+        await api.Store.UpsertImportedBooksAsync(
+            [.. Enumerable.Range(1, (int)(RunFor.TotalSeconds * RequestsPerSecond))
+                .Select(i => new ImportedBook(900_000 + i, $"Outage Book {i}", [$"Author {i % 97}"], 3.5, i, null, 1900 + (i % 100), "eng", null))],
+            Ct);
+        var ids = (await api.Store.GetMostPopularBooksAsync(CatalogBulkApi.MaxPopularBooks, Ct)).Select(b => b.Id).ToArray();
+        var hot = ids[..HotIdCount];
+        var cold = new ConcurrentQueue<int>(ids[HotIdCount..]);
+        foreach (var id in hot)
+        {
+            using var warm = await http.GetAsync(new Uri($"/books/{id}", UriKind.Relative), Ct);
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
+        var run = new OutageRun();
+        clock.Start();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var outage = Task.Run(async () =>
+        {
+            await Task.Delay(KillAt, Ct);
+            await redis.KillAsync();
+            run.KilledAt = clock.Elapsed;
+            await Task.Delay(RestartAt - clock.Elapsed is { Ticks: > 0 } wait ? wait : TimeSpan.Zero, Ct);
+            await redis.StartAgainAsync();
+            run.RestartedAt = clock.Elapsed;
+        }, Ct);
+        var probes = ProbeAsync(http, run, clock, stop.Token);
+
+        // Open loop: requests leave on schedule whether or not earlier ones have answered, as real clients do.
+        var inFlight = new List<Task>();
+        var sent = 0;
+        var random = new Random(8);
+        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1000.0 / RequestsPerSecond)))
+        {
+            while (clock.Elapsed < RunFor && await timer.WaitForNextTickAsync(Ct))
+            {
+                for (var due = (int)(clock.Elapsed.TotalSeconds * RequestsPerSecond); sent < due; sent++)
+                {
+                    var isHot = sent % 2 == 0;
+                    var id = isHot ? hot[random.Next(hot.Length)] : cold.TryDequeue(out var next) ? next : throw new InvalidOperationException("Out of cold ids.");
+                    inFlight.Add(ReadBookAsync(http, id, isHot, run, clock));
+                }
+            }
+        }
+
+        await Task.WhenAll(inFlight);
+        await stop.CancelAsync();
+        await probes;
+        await outage;
+
+        var table = run.Table(errors);
+        TestContext.Current.TestOutputHelper?.WriteLine(table);
+        Assert.True(run.KilledAt > TimeSpan.Zero && run.RestartedAt > run.KilledAt, "the outage happened within the run");
+
+        var reads = run.Reads.ToArray();
+        Assert.True(reads.Length >= RunFor.TotalSeconds * RequestsPerSecond * 0.9, $"the load ran at its rate ({reads.Length} reads)\n{table}");
+        Assert.True(reads.All(r => r.Status == 200), $"every read answered 200; not: {Describe(reads.Where(r => r.Status != 200))}\n{table}");
+        var duringOutage = reads.Where(r => r.SentAt > run.KilledAt && r.SentAt < run.RestartedAt).ToArray();
+        Assert.Contains(duringOutage, r => r.Hot);
+        Assert.All(duringOutage.Where(r => r.Hot), r => Assert.Equal("hit-l1", r.CacheHeader));
+        Assert.All(duringOutage.Where(r => !r.Hot), r => Assert.Equal("miss", r.CacheHeader));
+
+        var alive = run.Probes.Where(p => p.Path == "/alive").ToArray();
+        Assert.NotEmpty(alive);
+        Assert.All(alive, p => Assert.Equal((200, "Healthy"), (p.Status, p.Body)));
+
+        // Readiness: Degraded once the outage is seen and until Redis is back, then Healthy within the promise and after.
+        var health = run.Probes.Where(p => p.Path == "/health").OrderBy(p => p.SentAt).ToArray();
+        Assert.All(health, p => Assert.Equal(200, p.Status));
+        Assert.All(health.Where(p => p.SentAt < run.KilledAt), p => Assert.Equal("Healthy", p.Body));
+        var firstDegraded = health.First(p => p.SentAt > run.KilledAt && p.Body == "Degraded");
+        Assert.True(firstDegraded.SentAt < run.RestartedAt, $"/health turned Degraded during the outage\n{table}");
+        Assert.All(health.Where(p => p.SentAt > firstDegraded.SentAt && p.SentAt < run.RestartedAt), p => Assert.Equal("Degraded", p.Body));
+        var healthyAgain = health.First(p => p.SentAt > run.RestartedAt && p.Body == "Healthy");
+        Assert.True(healthyAgain.SentAt - run.RestartedAt <= HealthyAgainWithin, $"/health Healthy {healthyAgain.SentAt - run.RestartedAt} after the restart\n{table}");
+        Assert.All(health.Where(p => p.SentAt > healthyAgain.SentAt), p => Assert.Equal("Healthy", p.Body));
+
+        // The error metric: nothing before the outage, errors while Redis is away.
+        Assert.Equal(0, errors.Between(TimeSpan.Zero, run.KilledAt));
+        Assert.True(errors.Between(run.KilledAt, run.RestartedAt) > 0, $"bookstore.cache.errors counted the outage\n{table}");
+    }
+
+    private static async Task ReadBookAsync(HttpClient http, int id, bool hot, OutageRun run, Stopwatch clock)
+    {
+        var sentAt = clock.Elapsed;
+        try
+        {
+            using var response = await http.GetAsync(new Uri($"/books/{id}", UriKind.Relative), Ct);
+            var header = response.Headers.TryGetValues("X-Cache", out var values) ? string.Join(',', values) : "";
+            run.Reads.Add(new Read(sentAt, id, hot, (int)response.StatusCode, header, clock.Elapsed - sentAt));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            // No answer at all (a hang cut by the client's timeout, or a broken connection): status 0.
+            run.Reads.Add(new Read(sentAt, id, hot, 0, ex.GetType().Name, clock.Elapsed - sentAt));
+        }
+    }
+
+    private static async Task ProbeAsync(HttpClient http, OutageRun run, Stopwatch clock, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                foreach (var path in (string[])["/alive", "/health"])
+                {
+                    var sentAt = clock.Elapsed;
+                    try
+                    {
+                        using var response = await http.GetAsync(new Uri(path, UriKind.Relative), stop);
+                        run.Probes.Add(new Probe(sentAt, path, (int)response.StatusCode, await response.Content.ReadAsStringAsync(stop)));
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !stop.IsCancellationRequested))
+                    {
+                        run.Probes.Add(new Probe(sentAt, path, 0, ex.GetType().Name));
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static string Describe(IEnumerable<Read> reads) =>
+        string.Join("; ", reads.Take(10).Select(r => $"t={r.SentAt.TotalSeconds:F1}s id {r.Id} -> {r.Status} {r.CacheHeader}"));
+
+    /// <summary>One book read; <paramref name="Took"/> is printed for the record, never asserted (benchmarks hold timing).</summary>
+    private sealed record Read(TimeSpan SentAt, int Id, bool Hot, int Status, string CacheHeader, TimeSpan Took);
+
+    private sealed record Probe(TimeSpan SentAt, string Path, int Status, string Body);
+
+    private sealed class OutageRun
+    {
+        public ConcurrentBag<Read> Reads { get; } = [];
+
+        public ConcurrentBag<Probe> Probes { get; } = [];
+
+        public TimeSpan KilledAt { get; set; }
+
+        public TimeSpan RestartedAt { get; set; }
+
+        /// <summary>One line per second of the run: what was sent, how it was answered, where from, and readiness.</summary>
+        public string Table(CacheErrorListener errors)
+        {
+            var text = new StringBuilder();
+            var errorTypes = string.Join(", ", errors.Errors.GroupBy(e => $"{e.Operation}/{e.ErrorType}").Select(g => $"{g.Key}×{g.Sum(e => e.Count)}"));
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"Redis killed at t={KilledAt.TotalSeconds:F1}s, restarted at t={RestartedAt.TotalSeconds:F1}s; bookstore.cache.errors by operation/error.type: {errorTypes}");
+            text.AppendLine("  t | reqs | 200 | 5xx | other | hit-l1 | hit-l2 | miss | stale | max ms | cache errors | /alive | /health");
+            var bySecond = Reads.ToLookup(r => (int)r.SentAt.TotalSeconds);
+            var probes = Probes.ToLookup(p => ((int)p.SentAt.TotalSeconds, p.Path));
+            var errorsBySecond = errors.BySecond();
+            var seconds = bySecond.Select(g => g.Key).DefaultIfEmpty(0).Max();
+            for (var s = 0; s <= seconds; s++)
+            {
+                var reads = bySecond[s].ToArray();
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"{s,3} | {reads.Length,4} | {reads.Count(r => r.Status == 200),3} | {reads.Count(r => r.Status >= 500),3} | {reads.Count(r => r.Status is not 200 and < 500),5} | " +
+                    $"{Count(reads, "hit-l1"),6} | {Count(reads, "hit-l2"),6} | {Count(reads, "miss"),4} | {Count(reads, "stale"),5} | " +
+                    $"{reads.Select(r => r.Took.TotalMilliseconds).DefaultIfEmpty(0).Max(),6:F0} | " +
+                    $"{errorsBySecond.GetValueOrDefault(s),12} | {Summary(probes[(s, "/alive")])} | {Summary(probes[(s, "/health")])}");
+            }
+
+            return text.ToString();
+        }
+
+        private static int Count(Read[] reads, string header) => reads.Count(r => r.CacheHeader == header);
+
+        private static string Summary(IEnumerable<Probe> probes) =>
+            string.Join(",", probes.OrderBy(p => p.SentAt).Select(p => p.Status == 200 ? p.Body : $"{p.Status} {p.Body}").Distinct());
+    }
+}
