@@ -4,6 +4,7 @@ builder.AddServiceDefaults();
 builder.AddBookstoreCache("cache");
 builder.AddCatalog();
 builder.AddRecommendations();
+builder.AddPopularity();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 
