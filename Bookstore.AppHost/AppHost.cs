@@ -15,6 +15,7 @@ var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
     .WithReference(api)
     .WaitFor(api)
     .WithBookstoreProfile(profile)
+    .WithCacheWarming(profile)
     .WithHttpCommand("/warming/run", "Warm cache now", commandOptions: new HttpCommandOptions { Method = HttpMethod.Post, IconName = "ArrowClockwise" });
 
 builder.AddBookstorePrometheus(api, worker);
