@@ -6,7 +6,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Bookstore.Api.Popularity;
 using Bookstore.Api.Recommender;
+using Bookstore.Caching.Catalog;
 using Bookstore.Caching.FunctionCaching;
+using Bookstore.Caching.Typed;
 using Bookstore.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
@@ -76,6 +78,42 @@ public sealed class RecommendationWarmingTests
         using var afterRating = await GetRecommendationsAsync(http, 1, tokens[1]);
         Assert.Equal("miss", afterRating.Headers.GetValues("X-Cache").Single());
         Assert.Equal(computed + 1, computations.Count);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task BulkEndpointNamesReadersActiveWithinTheWindowMostRecentFirstWithTheApisEntries()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-recs-");
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        using var http = api.CreateClient();
+        var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+        // Reader 3 was active two days ago (outside the 24 h window); 999999 is no user (it takes a slot and is skipped).
+        await db.SortedSetAddAsync(ReaderActivity.Key, [new("3", now - (2 * 24 * 3600)), new("4", now - 10), new("999999", now - 5), new("2", now)]);
+
+        var entries = api.Services.GetRequiredService<CachedResultEntries<IRecommendationService>>();
+        var answer = (await http.GetFromJsonAsync<List<RecommendationsEntry>>("/catalog/active-readers/recommendations?users=10", ct))!;
+        Assert.Equal([2, 4], answer.Select(e => e.Recommendations.UserId));
+        foreach (var entry in answer)
+        {
+            var expected = entries.Describe(nameof(IRecommendationService.GetUserRecommendationsAsync), entry.Recommendations.UserId, 10);
+            Assert.Equal(expected.Id, entry.CacheId);
+            Assert.Equal(expected.Tags, entry.Tags);
+            Assert.Contains(CacheTags.User(entry.Recommendations.UserId), entry.Tags);
+            Assert.Equal(10, entry.Recommendations.BookIds.Count);
+        }
+
+        var one = await http.GetFromJsonAsync<List<RecommendationsEntry>>("/catalog/active-readers/recommendations?users=1", ct);
+        Assert.Equal(2, Assert.Single(one!).Recommendations.UserId);
+
+        foreach (var query in new[] { "users=0", "users=10001", "limit=0", "limit=51" })
+        {
+            using var bad = await http.GetAsync(new Uri("/catalog/active-readers/recommendations?" + query, UriKind.Relative), ct);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
     }
 
     private static string RecommendationsKey(CachedResultEntries<IRecommendationService> entries, int userId) =>
