@@ -189,8 +189,8 @@ public sealed class AppHostLocalModeTests
 
         var started = await LinuxProcesses.WaitUntilAsync(
             () => LinuxProcesses.RedisServersIn(data.Path).Count == 1
-                  && LinuxProcesses.WithCommandLineContaining("Bookstore.Api/bin/").Count == 1
-                  && LinuxProcesses.WithCommandLineContaining("Bookstore.Worker/bin/").Count == 1,
+                  && LinuxProcesses.WithCommandLineContaining(ProjectFolder("Bookstore.Api") + "bin/").Count == 1
+                  && LinuxProcesses.WithCommandLineContaining(ProjectFolder("Bookstore.Worker") + "bin/").Count == 1,
             StartTimeout,
             ct);
         Assert.True(started, "redis-server, api and worker did not all start:\n" + appHost.Output);
@@ -240,5 +240,9 @@ public sealed class AppHostLocalModeTests
 
     /// <summary>The service executables and the <c>dotnet run</c> processes DCP starts them with.</summary>
     private static IReadOnlyList<int> ServiceProcesses() =>
-        [.. LinuxProcesses.WithCommandLineContaining("Bookstore.Api"), .. LinuxProcesses.WithCommandLineContaining("Bookstore.Worker")];
+        [.. LinuxProcesses.WithCommandLineContaining(ProjectFolder("Bookstore.Api")), .. LinuxProcesses.WithCommandLineContaining(ProjectFolder("Bookstore.Worker"))];
+
+    /// <summary>A project folder of this checkout, so services started from another checkout on the machine are not counted.</summary>
+    private static string ProjectFolder(string project) =>
+        Path.Combine(Infrastructure.AppHostModelTests.RepositoryRoot(), project) + Path.DirectorySeparatorChar;
 }
