@@ -7,6 +7,7 @@ builder.AddBookstoreCache("cache");
 builder.AddCatalog();
 builder.AddRecommendations();
 builder.AddBookstoreSecurity();
+builder.AddPopularity();
 builder.AddApiProblemDetails();
 builder.Services.AddOpenApi(options => options.AddBookstoreSecuritySchemes());
 

@@ -6,8 +6,8 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Security;
+using Bookstore.Api.Popularity;
 using Bookstore.Caching.Catalog;
-using Bookstore.Caching.Redis;
 using Bookstore.Caching.Typed;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -54,7 +54,7 @@ public static partial class BooksApi
     }
 
     internal static async Task<IResult> GetAsync(
-        int id, CacheService cache, ICatalogStore store, IRedisService redis, ILogger<CacheService> logger, HttpResponse response, CancellationToken cancellationToken)
+        int id, CacheService cache, ICatalogStore store, BookViews views, HttpResponse response, CancellationToken cancellationToken)
     {
         if (id < 1)
         {
@@ -74,21 +74,10 @@ public static partial class BooksApi
             return NotFound(id);
         }
 
-        // A view count is a nice-to-have: a failed increment never fails the read (IncrementAsync does not throw).
-        var views = await redis.IncrementAsync(ViewsKey(id), 1, cancellationToken);
-        if (!views.Succeeded)
-        {
-            LogViewNotCounted(logger, id, views.Error);
-        }
-
+        // Counted without waiting for Redis: the read is served at cache speed whether or not the count lands.
+        views.Count(id);
         return TypedResults.Ok(entry.Value);
     }
-
-    /// <summary>The Redis counter of a book's views (under the <c>bookstore:</c> namespace of <see cref="IRedisService"/>).</summary>
-    public static string ViewsKey(int bookId) => string.Create(CultureInfo.InvariantCulture, $"views:book:{bookId}");
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "The view of book {BookId} was not counted: Redis {Error}")]
-    private static partial void LogViewNotCounted(ILogger logger, int bookId, string? error);
 
     internal static async Task<IResult> ListAsync(
         string? page, string? pageSize, string? sort, string? author, string? language, string? year,

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Security;
+using Bookstore.Api.Popularity;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Typed;
 
@@ -27,7 +28,8 @@ public static class SessionsApi
         return app;
     }
 
-    internal static async Task<IResult> CreateAsync(HttpContext context, CacheService cache, ICatalogStore store, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<IResult> CreateAsync(
+        HttpContext context, CacheService cache, ICatalogStore store, ReaderActivity activity, TimeProvider time, CancellationToken cancellationToken)
     {
         var (body, problem) = await UsersApi.ReadJsonAsync(context.Request, SessionsApiJsonContext.Default.SessionRequest, cancellationToken);
         if (problem is not null)
@@ -49,6 +51,7 @@ public static class SessionsApi
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(TokenLength / 2));
         var session = new ReaderSession(userId, time.GetUtcNow());
         await cache.SetAsync(CacheType.Sessions, session, token, [CacheTags.User(userId)], cancellationToken);
+        activity.Record(userId);
         return TypedResults.Created($"/sessions/{token}", new SessionCreated(token, session.UserId, session.CreatedAt));
     }
 

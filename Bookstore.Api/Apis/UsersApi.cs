@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
+using Bookstore.Api.Popularity;
 using Bookstore.Api.Recommender;
 using Bookstore.Api.Security;
 using Bookstore.Caching.Catalog;
@@ -24,6 +25,9 @@ public static class UsersApi
 
     public const int MaxRecommendations = 50;
 
+    /// <summary>How many recommendations a reader gets without a <c>limit</c>; the warmer warms lists of this length.</summary>
+    public const int DefaultRecommendations = 10;
+
     private const string CacheHeader = "X-Cache";
 
     /// <summary>An unknown user id is cached as this marker (id 0) so scans of unknown ids do not reach the store.</summary>
@@ -33,7 +37,7 @@ public static class UsersApi
 
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
-        var users = app.MapGroup("/users").WithTags("Users");
+        var users = app.MapGroup("/users").WithTags("Users").AddEndpointFilter<ReaderActivityFilter>();
         users.MapGet("/{id:int}", GetUserAsync).WithName("GetUser");
         users.MapMethods("/{id}", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription();
 
@@ -148,7 +152,7 @@ public static class UsersApi
             return InvalidId("user", Text(id));
         }
 
-        var count = 10;
+        var count = DefaultRecommendations;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > MaxRecommendations))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must be an integer from 1 to {MaxRecommendations}."] });

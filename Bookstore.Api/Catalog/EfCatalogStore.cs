@@ -187,6 +187,18 @@ public sealed partial class EfCatalogStore(IDbContextFactory<CatalogDbContext> c
         return [.. books.Select(b => b.ToBook())];
     }
 
+    public async Task<IReadOnlyList<Book>> GetBooksAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var books = await WithAuthors(db.Books.AsNoTracking().Where(b => ids.Contains(b.Id))).AsSplitQuery().ToListAsync(cancellationToken);
+        return [.. books.Select(b => b.ToBook())];
+    }
+
     /// <summary>The goodreads file has no prices; a fixed function of the id keeps re-imports idempotent.</summary>
     private static decimal ImportedPrice(int goodreadsBookId) => 4.99m + (goodreadsBookId % 20);
 

@@ -19,6 +19,9 @@ public interface ICatalogStore
     /// <summary>The <paramref name="limit"/> most popular books (most ratings first), whole, for the cache warmer.</summary>
     Task<IReadOnlyList<Book>> GetMostPopularBooksAsync(int limit, CancellationToken cancellationToken);
 
+    /// <summary>The books with these ids, whole, in no particular order; ids with no book are left out.</summary>
+    Task<IReadOnlyList<Book>> GetBooksAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken);
+
     /// <summary>A page of books, filtered and sorted; list entries carry no description.</summary>
     Task<BookPage> ListBooksAsync(BookQuery query, CancellationToken cancellationToken);
 

@@ -21,15 +21,16 @@ public sealed record BookstoreProfile(
     int CompressionThresholdBytes,
     MonitoringLevel Monitoring,
     int ReadReplicas,
-    string AppendFsync)
+    string AppendFsync,
+    WarmingPlan Warming)
 {
     public const string ConfigurationKey = "Bookstore:Profile";
 
-    public static BookstoreProfile Local { get; } = new("Local", "512mb", 50, 1024, MonitoringLevel.Basic, 0, "everysec");
+    public static BookstoreProfile Local { get; } = new("Local", "512mb", 50, 1024, MonitoringLevel.Basic, 0, "everysec", new(TopBooks: 200, ActiveReaders: 50, IntervalMinutes: 15));
 
-    public static BookstoreProfile Development { get; } = new("Development", "1gb", 100, 1024, MonitoringLevel.Full, 0, "everysec");
+    public static BookstoreProfile Development { get; } = new("Development", "1gb", 100, 1024, MonitoringLevel.Full, 0, "everysec", new(TopBooks: 1000, ActiveReaders: 200, IntervalMinutes: 15));
 
-    public static BookstoreProfile Production { get; } = new("Production", "2gb", 200, 2048, MonitoringLevel.FullWithAlerts, 1, "everysec");
+    public static BookstoreProfile Production { get; } = new("Production", "2gb", 200, 2048, MonitoringLevel.FullWithAlerts, 1, "everysec", new(TopBooks: 5000, ActiveReaders: 1000, IntervalMinutes: 10));
 
     public static IReadOnlyList<BookstoreProfile> All { get; } = [Local, Development, Production];
 
@@ -45,3 +46,6 @@ public sealed record BookstoreProfile(
                 $"'{ConfigurationKey}' is '{name}', which is not a profile. Use one of: {string.Join(", ", All.Select(p => p.Name))}.");
     }
 }
+
+/// <summary>What the cache warmer warms per run and how often (the worker's <c>Bookstore:Warming</c> section).</summary>
+public sealed record WarmingPlan(int TopBooks, int ActiveReaders, int IntervalMinutes);

@@ -68,7 +68,8 @@ public static class BookstorePrometheusExtensions
 
             var configured = prometheus
                 .WaitFor(api)
-                .WaitFor(worker)
+                // Started, not healthy: the worker is healthy only once the cache is warm, and scraping it matters most before.
+                .WaitForStart(worker)
                 .WithHttpHealthCheck("/-/ready")
                 .WithUrlForEndpoint("http", url => url.DisplayText = "Prometheus");
             return builder.CreateResourceBuilder<IResourceWithEndpoints>(configured.Resource);

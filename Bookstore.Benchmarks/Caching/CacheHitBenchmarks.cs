@@ -235,6 +235,16 @@ public class CacheHitBenchmarks
             IReadOnlyCollection<KeyValuePair<string, T>> entries, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) =>
             throw Unsupported();
 
+        public Task<CounterResult> IncrementScoreAsync(string key, string member, long by = 1, CancellationToken cancellationToken = default) => throw Unsupported();
+
+        public Task<bool> SetScoreAsync(string key, string member, double score, CancellationToken cancellationToken = default) => throw Unsupported();
+
+        public Task<CacheLookup<IReadOnlyList<ScoredMember>>> GetTopScoresAsync(
+            string key, int count, double minScore = double.NegativeInfinity, CancellationToken cancellationToken = default) => throw Unsupported();
+
+        public Task<CacheLookup<IReadOnlyList<double?>>> GetScoresAsync(
+            string key, IReadOnlyList<string> members, CancellationToken cancellationToken = default) => throw Unsupported();
+
         private static NotSupportedException Unsupported() =>
             new("The cache-hit benchmark has no Redis: only Persistent cache types call IRedisService, and Books is not one.");
     }

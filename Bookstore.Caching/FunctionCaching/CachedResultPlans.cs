@@ -61,6 +61,13 @@ internal sealed class CachedResultPlans
             ? plan
             : _genericPlans.GetOrAdd(method, static m => new PassThroughMethodPlan(MethodInvokers.PassThrough(m)));
 
+    /// <summary>The plan of the one public method of the interface named <paramref name="name"/>, or null when there is none or several.</summary>
+    public (MethodInfo Method, MethodPlan Plan)? Find(string name)
+    {
+        var matches = _plans.Where(p => p.Key.Name == name).Take(2).ToList();
+        return matches.Count == 1 ? (matches[0].Key, matches[0].Value) : null;
+    }
+
     private static MethodPlan Cached(Type service, MethodInfo method, CacheResultAttribute attribute)
     {
         var returnType = method.ReturnType;

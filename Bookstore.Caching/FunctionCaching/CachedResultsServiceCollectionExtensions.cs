@@ -1,5 +1,6 @@
 using Bookstore.Caching.FunctionCaching;
 using Bookstore.Caching.Typed;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -48,6 +49,7 @@ public static class CachedResultsServiceCollectionExtensions
                 provider.GetRequiredService<ICacheService>(),
                 plans),
             lifetime));
+        services.TryAddSingleton(new CachedResultEntries<TService>(plans));
         return services;
     }
 }

@@ -6,6 +6,9 @@ namespace Bookstore.Caching.FunctionCaching;
 internal abstract class MethodPlan
 {
     public abstract object? Invoke(object target, ICacheService cache, object?[] args);
+
+    /// <summary>The entry a call with these arguments reads and writes; null for a method whose result is not cached.</summary>
+    public virtual CachedResultEntry? Describe(object?[] args) => null;
 }
 
 /// <summary>A method without <see cref="CacheResultAttribute"/>: a compiled call to the implementation, nothing else.</summary>
@@ -23,6 +26,8 @@ internal sealed class CachedMethodPlan<T>(
     Func<object, object?[], Task<T>> invoke,
     bool returnsValueTask) : MethodPlan
 {
+    public override CachedResultEntry? Describe(object?[] args) => new(type, key.Build(args), [.. tags.Collect(args) ?? []]);
+
     public override object? Invoke(object target, ICacheService cache, object?[] args)
     {
         var id = key.Build(args);

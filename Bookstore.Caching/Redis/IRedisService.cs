@@ -44,4 +44,23 @@ public interface IRedisService
 
     /// <summary>Writes many values in one pipelined round trip, TTL as in <see cref="SetAsync{T}"/>. Failure: false (some entries may have been written).</summary>
     Task<bool> SetManyAsync<T>(IReadOnlyCollection<KeyValuePair<string, T>> entries, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Adds to a member's score in a sorted set (ZINCRBY), creating both at 0: a ranked counter whose top entries are one
+    /// <see cref="GetTopScoresAsync"/> away. Failure: a result with <c>Succeeded = false</c>.
+    /// </summary>
+    Task<CounterResult> IncrementScoreAsync(string key, string member, long by = 1, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets a member's score in a sorted set (ZADD), e.g. the time of a user's last activity. Failure: false.</summary>
+    Task<bool> SetScoreAsync(string key, string member, double score, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Up to <paramref name="count"/> members with the highest scores, highest first, leaving out those below
+    /// <paramref name="minScore"/> (ZRANGE BYSCORE REV LIMIT, one round trip). Failure: not found.
+    /// </summary>
+    Task<CacheLookup<IReadOnlyList<ScoredMember>>> GetTopScoresAsync(
+        string key, int count, double minScore = double.NegativeInfinity, CancellationToken cancellationToken = default);
+
+    /// <summary>The scores of the given members, null for a member not in the set (ZMSCORE, one round trip). Failure: not found.</summary>
+    Task<CacheLookup<IReadOnlyList<double?>>> GetScoresAsync(string key, IReadOnlyList<string> members, CancellationToken cancellationToken = default);
 }

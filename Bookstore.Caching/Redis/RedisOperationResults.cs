@@ -46,3 +46,6 @@ public readonly record struct CounterResult
         return Succeeded;
     }
 }
+
+/// <summary>A member of a sorted set and its score.</summary>
+public readonly record struct ScoredMember(string Member, double Score);

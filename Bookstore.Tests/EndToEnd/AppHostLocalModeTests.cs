@@ -143,26 +143,15 @@ public sealed class AppHostLocalModeTests
         using var startup = CancellationTokenSource.CreateLinkedTokenSource(ct);
         startup.CancelAfter(StartTimeout);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("api", startup.Token);
-        await app.ResourceNotifications.WaitForResourceAsync("worker", KnownResourceStates.Running, startup.Token);
+
+        // The dashboard's view of the worker: healthy, with a "ready: …" warming report, once the first run completed.
+        var ready = await app.ResourceNotifications.WaitForResourceHealthyAsync("worker", startup.Token);
+        var report = Assert.Single(ready.Snapshot.HealthReports, r => r.Name == "worker-warming");
+        Assert.StartsWith("ready: ", report.Description, StringComparison.Ordinal);
 
         using var worker = app.CreateHttpClient("worker");
-        JsonElement status = default;
-        Assert.True(await LinuxProcesses.WaitUntilAsync(
-            async () =>
-            {
-                try
-                {
-                    status = await worker.GetFromJsonAsync<JsonElement>("/warming", ct);
-                    return status.GetProperty("phase").GetString() == "Ready";
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            },
-            TimeSpan.FromSeconds(60),
-            ct), "The worker never reported ready: " + status);
-
+        var status = await worker.GetFromJsonAsync<JsonElement>("/warming", ct);
+        Assert.Equal("Ready", status.GetProperty("phase").GetString());
         var warmed = status.GetProperty("lastBookIds").EnumerateArray().Select(e => e.GetInt32()).ToList();
         Assert.NotEmpty(warmed);
         using var api = app.CreateHttpClient("api");
@@ -177,6 +166,31 @@ public sealed class AppHostLocalModeTests
 
         TestContext.Current.SendDiagnosticMessage($"First reads of {warmed.Count} warmed books: {hits} hits.");
         Assert.True(hits >= warmed.Count * 0.95, $"Only {hits} of {warmed.Count} warmed books were hits on their first read.");
+
+        // A reader signs in, "Warm cache now" runs again, and their recommendations are a hit on their first read.
+        using var signIn = await api.PostAsJsonAsync("/sessions", new { userId = 1 }, ct);
+        Assert.Equal(HttpStatusCode.Created, signIn.StatusCode);
+        var token = (await signIn.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("token").GetString();
+        var runs = status.GetProperty("runs").GetInt32();
+        using (var run = await worker.PostAsync(new Uri("/warming/run", UriKind.Relative), null, ct))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, run.StatusCode);
+        }
+
+        Assert.True(await LinuxProcesses.WaitUntilAsync(
+            async () =>
+            {
+                status = await worker.GetFromJsonAsync<JsonElement>("/warming", ct);
+                return status.GetProperty("runs").GetInt32() > runs && status.GetProperty("phase").GetString() == "Ready";
+            },
+            TimeSpan.FromSeconds(60),
+            ct), "The worker did not complete the requested run: " + status);
+        Assert.Contains(1, status.GetProperty("lastUserIds").EnumerateArray().Select(u => u.GetInt32()));
+        using var recommendations = new HttpRequestMessage(HttpMethod.Get, "/users/1/recommendations");
+        recommendations.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var first = await api.SendAsync(recommendations, ct);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Contains(first.Headers.GetValues("X-Cache").Single(), new[] { "hit-l1", "hit-l2" });
     }
 
     [Theory(Timeout = 300_000)]

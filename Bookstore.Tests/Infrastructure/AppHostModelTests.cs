@@ -278,8 +278,27 @@ public sealed class AppHostModelTests
         var endpoint = Assert.Single(prometheus.Annotations.OfType<EndpointAnnotation>());
         Assert.False(endpoint.IsProxied);
         Assert.Contains(prometheus.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "api");
-        Assert.Contains(prometheus.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "worker");
+        // Started, not healthy: the worker turns healthy only once the cache is warm, and may never while Redis is down.
+        Assert.Contains(prometheus.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "worker" && w.WaitType == WaitType.WaitUntilStarted);
         Assert.NotEmpty(prometheus.Annotations.OfType<HealthCheckAnnotation>());
+    }
+
+    [Theory]
+    [InlineData("Local", "200", "50", "15")]
+    [InlineData("Development", "1000", "200", "15")]
+    [InlineData("Production", "5000", "1000", "10")]
+    public async Task ProfileWarmingPlanReachesTheWorkerWhoseWarmingStateIsAHealthCheck(string profile, string topBooks, string readers, string minutes)
+    {
+        await using var builder = await CreateAsync(
+            "--Bookstore:Redis:Mode=external", "--ConnectionStrings:cache=localhost:6379", $"--Bookstore:Profile={profile}");
+
+        var worker = Assert.Single(builder.Resources, r => r.Name == "worker");
+        var environment = await builder.EnvironmentAsync(
+            worker, "Bookstore__Warming__TopBooks", "Bookstore__Warming__ActiveReaders", "Bookstore__Warming__IntervalMinutes");
+        Assert.Equal(topBooks, environment["Bookstore__Warming__TopBooks"]);
+        Assert.Equal(readers, environment["Bookstore__Warming__ActiveReaders"]);
+        Assert.Equal(minutes, environment["Bookstore__Warming__IntervalMinutes"]);
+        Assert.Contains(worker.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == "worker-" + WorkerWarmingExtensions.HealthCheckName);
     }
 
     [Fact]

@@ -135,6 +135,35 @@ public sealed class RedisServiceTests
     }
 
     [Fact]
+    public async Task SortedSetsCountExactlyAndRankByScoreWithAFloor()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var host = await CachingHost.StartAsync(server);
+        var redis = host.Get<IRedisService>();
+        var db = host.Get<IConnectionMultiplexer>().GetDatabase();
+
+        // 32 concurrent callers on one member, a few on others: ZINCRBY is exact and answers the new count.
+        var counts = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => redis.IncrementScoreAsync("views:books", "7", 1, Ct)));
+        Assert.All(counts, c => Assert.True(c.Succeeded));
+        Assert.Equal(Enumerable.Range(1, 32).Select(i => (long)i), counts.Select(c => c.Value).Order());
+        Assert.Equal(5, (await redis.IncrementScoreAsync("views:books", "3", 5, Ct)).Value);
+        Assert.Equal(1, (await redis.IncrementScoreAsync("views:books", "9", 1, Ct)).Value);
+        Assert.Equal(32, await db.SortedSetScoreAsync("bookstore:views:books", "7"));
+
+        var top = await redis.GetTopScoresAsync("views:books", 2, cancellationToken: Ct);
+        Assert.True(top.Found);
+        Assert.Equal([new ScoredMember("7", 32), new ScoredMember("3", 5)], top.Value!);
+        Assert.Equal(["7", "3"], (await redis.GetTopScoresAsync("views:books", 10, minScore: 2, Ct)).Value!.Select(m => m.Member));
+        Assert.Empty((await redis.GetTopScoresAsync("views:none", 10, cancellationToken: Ct)).Value!);
+
+        Assert.Equal([32, null, 1], (await redis.GetScoresAsync("views:books", ["7", "8", "9"], Ct)).Value!);
+
+        Assert.True(await redis.SetScoreAsync("activity:readers", "4", 100, Ct));
+        Assert.True(await redis.SetScoreAsync("activity:readers", "4", 200, Ct));
+        Assert.Equal(200, await db.SortedSetScoreAsync("bookstore:activity:readers", "4"));
+    }
+
+    [Fact]
     public async Task MetricCountsEqualTheOperationsPerformed()
     {
         await using var server = await RedisServer.StartAsync();
@@ -234,10 +263,14 @@ public sealed class RedisServiceTests
         await AssertWithin(limit, async () => Assert.False((await redis.TimeToLiveAsync("book:1", ct)).Found));
         await AssertWithin(limit, async () => Assert.All(await redis.GetManyAsync<Book>(["book:1", "book:2"], ct), r => Assert.False(r.Found)));
         await AssertWithin(limit, async () => Assert.False(await redis.SetManyAsync([KeyValuePair.Create("book:3", Dune)], TimeSpan.FromMinutes(1), ct)));
+        await AssertWithin(limit, async () => Assert.False((await redis.IncrementScoreAsync("views:books", "1", 1, ct)).Succeeded));
+        await AssertWithin(limit, async () => Assert.False(await redis.SetScoreAsync("activity:readers", "1", 1, ct)));
+        await AssertWithin(limit, async () => Assert.False((await redis.GetTopScoresAsync("views:books", 10, cancellationToken: ct)).Found));
+        await AssertWithin(limit, async () => Assert.False((await redis.GetScoresAsync("views:books", ["1"], ct)).Found));
 
         var failed = await redis.IncrementAsync("visits", 1, ct);
         Assert.Throws<InvalidOperationException>(() => failed.Value);
-        Assert.True(errors.GetMeasurementSnapshot().Count >= 11);
+        Assert.True(errors.GetMeasurementSnapshot().Count >= 15);
 
         var downAt = Stopwatch.GetTimestamp();
         await server.StartAgainAsync();

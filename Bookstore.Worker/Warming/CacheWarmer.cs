@@ -9,9 +9,10 @@ using Microsoft.Extensions.Options;
 namespace Bookstore.Worker.Warming;
 
 /// <summary>
-/// Warms what readers ask for first: the most popular books (whole, under the same keys the API reads) and
-/// the first pages of the popularity list. Runs at start, every <see cref="WarmingOptions.IntervalMinutes"/> and on
-/// demand; writes in pipelined batches (SetManyAsync); backs off while Redis is down and resumes when it is back.
+/// Warms what readers ask for first: the most popular books by ratings and live views (whole, under the same keys the
+/// API reads), the recommendations of the most recently active readers, and the first pages of the popularity list.
+/// Runs at start, every <see cref="WarmingOptions.IntervalMinutes"/> and on demand; writes books in pipelined batches
+/// (SetManyAsync); backs off while Redis is down and resumes when it is back.
 /// </summary>
 public sealed partial class CacheWarmer(
     CatalogClient catalog,
@@ -77,6 +78,9 @@ public sealed partial class CacheWarmer(
             }
 
             var books = await catalog.GetMostPopularBooksAsync(_options.TopBooks, cancellationToken);
+            var recommendations = _options.ActiveReaders > 0
+                ? await catalog.GetActiveReaderRecommendationsAsync(_options.ActiveReaders, cancellationToken)
+                : [];
             var warmed = 0;
             var failed = 0;
             var lastLog = Stopwatch.GetTimestamp();
@@ -106,6 +110,7 @@ public sealed partial class CacheWarmer(
                 }
             }
 
+            var recommendationsFailed = await WarmRecommendationsAsync(recommendations, cancellationToken);
             for (var page = 1; page <= _options.ListPages; page++)
             {
                 await catalog.WarmListPageAsync(page, cancellationToken);
@@ -121,10 +126,14 @@ public sealed partial class CacheWarmer(
             var elapsed = Stopwatch.GetElapsedTime(started);
             state.Set(new WarmingStatus(
                 WarmingPhase.Ready, previous.Runs + 1, warmed, failed, elapsed.TotalSeconds, warmed / Math.Max(elapsed.TotalSeconds, 0.001),
-                DateTimeOffset.UtcNow, null, [.. books.Select(b => b.Id)]));
+                DateTimeOffset.UtcNow, null, [.. books.Select(b => b.Id)])
+            {
+                LastUserIds = [.. recommendations.Select(r => r.Recommendations.UserId)],
+                LastRecommendationsFailed = recommendationsFailed,
+            });
             metrics.RecordWarmingRun(elapsed, completed: true);
-            LogReady(warmed, failed, elapsed.TotalSeconds);
-            return failed == 0;
+            LogReady(warmed, recommendations.Count - recommendationsFailed, failed + recommendationsFailed, elapsed.TotalSeconds);
+            return failed == 0 && recommendationsFailed == 0;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -135,11 +144,42 @@ public sealed partial class CacheWarmer(
         }
     }
 
+    /// <summary>
+    /// Each reader's list under the id and tags the API's <c>GET /users/{id}/recommendations</c> reads (given by the API
+    /// with the list), so the reader's next visit is a hit. Returns how many could not be written.
+    /// </summary>
+    private async Task<int> WarmRecommendationsAsync(IReadOnlyList<RecommendationsEntry> entries, CancellationToken cancellationToken)
+    {
+        if (entries.Count == 0)
+        {
+            LogRecommendations(0, 0);
+            return 0;
+        }
+
+        // One pipelined bulk write like the books': each list with the API's tags, so a later rating or cart change drops it.
+        var written = await cache.SetManyAsync(
+            CacheType.Recommendations,
+            [.. entries.Select(e => new CacheWrite<Recommendations>(e.CacheId, e.Recommendations, e.Tags))],
+            cancellationToken);
+        var failed = entries.Count - written;
+        metrics.RecordWarmed("recommendations", "warmed", written);
+        if (failed > 0)
+        {
+            metrics.RecordWarmed("recommendations", "failed", failed);
+        }
+
+        LogRecommendations(entries.Count - failed, failed);
+        return failed;
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Warming: {Done}/{Total} books ({Percent:F0} %), {ItemsPerSecond:F0} items/s")]
     private partial void LogProgress(int done, int total, double percent, double itemsPerSecond);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Cache warm: {Warmed} books warmed, {Failed} failed, in {Seconds:F2} s; state ready")]
-    private partial void LogReady(int warmed, int failed, double seconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cache warm: {Warmed} books and {Readers} readers' recommendations warmed, {Failed} failed, in {Seconds:F2} s; state ready")]
+    private partial void LogReady(int warmed, int readers, int failed, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Warming: recommendations of {Warmed} active readers warmed, {Failed} failed")]
+    private partial void LogRecommendations(int warmed, int failed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cache warming did not finish; backing off and retrying (state degraded)")]
     private partial void LogRunFailed(Exception exception);

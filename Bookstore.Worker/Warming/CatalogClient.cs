@@ -12,6 +12,15 @@ public sealed class CatalogClient(HttpClient http)
             new Uri("/catalog/popular-books?limit=" + limit.ToString(CultureInfo.InvariantCulture), UriKind.Relative), cancellationToken)
         ?? [];
 
+    /// <summary>
+    /// Fresh recommendations of the <paramref name="readers"/> most recently active readers, each with the cache id and
+    /// tags the API reads them under (the API owns its key scheme; the warmer writes exactly that entry).
+    /// </summary>
+    public async Task<IReadOnlyList<RecommendationsEntry>> GetActiveReaderRecommendationsAsync(int readers, CancellationToken cancellationToken) =>
+        await http.GetFromJsonAsync<List<RecommendationsEntry>>(
+            new Uri("/catalog/active-readers/recommendations?users=" + readers.ToString(CultureInfo.InvariantCulture), UriKind.Relative), cancellationToken)
+        ?? [];
+
     /// <summary>Asks the API for a list page, which the API caches the way readers will ask for it.</summary>
     public async Task WarmListPageAsync(int page, CancellationToken cancellationToken)
     {

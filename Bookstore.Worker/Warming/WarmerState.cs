@@ -21,7 +21,14 @@ public sealed record WarmingStatus(
     double LastItemsPerSecond,
     DateTimeOffset? LastCompletedAt,
     string? LastError,
-    IReadOnlyList<int> LastBookIds);
+    IReadOnlyList<int> LastBookIds)
+{
+    /// <summary>Readers whose recommendations the last run wrote (those it could not are counted in <see cref="LastRecommendationsFailed"/>).</summary>
+    public IReadOnlyList<int> LastUserIds { get; init; } = [];
+
+    /// <summary>Recommendation lists the last run could not write.</summary>
+    public int LastRecommendationsFailed { get; init; }
+}
 
 public sealed class WarmerState
 {

@@ -11,6 +11,10 @@ public sealed class WarmingOptions
     [Range(1, 10_000)]
     public int TopBooks { get; set; } = 200;
 
+    /// <summary>How many of the most recently active readers get their recommendations warmed (0: none).</summary>
+    [Range(0, 10_000)]
+    public int ActiveReaders { get; set; } = 50;
+
     /// <summary>How many first pages of the popularity list (20 books each) to warm through the API.</summary>
     [Range(0, 50)]
     public int ListPages { get; set; } = 3;

@@ -1,10 +1,6 @@
 extern alias worker;
 
-using Bookstore.Caching.Connection;
-using Bookstore.Caching.Metrics;
-using Bookstore.Caching.Typed;
 using Bookstore.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 using worker::Bookstore.Worker.Warming;
 
@@ -23,14 +19,7 @@ public sealed class CacheWarmerTests
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         using var host = await CachingHost.StartWithCacheAsync(redis);
         var state = new WarmerState();
-        using var warmer = new CacheWarmer(
-            new CatalogClient(api.CreateDefaultClient(new Uri("http://localhost"), new CatalogApiKeyHandler(api.AdminKey))),
-            host.Get<ICacheService>(),
-            host.Get<RedisConnectionManager>(),
-            host.Get<CacheMetrics>(),
-            state,
-            Microsoft.Extensions.Options.Options.Create(new WarmingOptions { TopBooks = 30, ListPages = 1, IntervalMinutes = 60 }),
-            NullLogger<CacheWarmer>.Instance);
+        using var warmer = TestWarmer.Create(api, host, state, new WarmingOptions { TopBooks = 30, ListPages = 1, IntervalMinutes = 60 });
 
         await redis.KillAsync();
         await warmer.StartAsync(ct);
