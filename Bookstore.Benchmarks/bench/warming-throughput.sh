@@ -38,6 +38,9 @@ cpu1=$(server_cpu)
 echo "write stage:     $ours"
 # The run writes 500 warm-up books, then the books in one cold and thirty warm passes.
 python3 -c "print(f'                 redis-server CPU per written book: {($cpu1 - $cpu0) * 1e6 / ($books * 31 + 500):.1f} us')"
+# The client's ceiling, in a run of its own: the same number of SETs from values built beforehand (no encoding),
+# pipelined as the bulk writer sends them and as one Lua script call per batch of 256.
+echo "prebuilt SETs:   $(BENCH_PREBUILT=1 $bench warm-throughput "127.0.0.1:$port" "$books" | sed -n 's/.*\(prebuilt_.*\)/\1/p')"
 size=$(sed -n 's/.*avg_value_bytes=\([0-9]*\).*/\1/p' <<<"$ours")
 per_second=$(sed -n 's/.*items_per_sec=\([0-9]*\).*/\1/p' <<<"$ours")
 

@@ -132,6 +132,11 @@ public sealed class RedisAclTests
             await a.SetAsync(CacheType.Books, book, "5", [CacheTags.Book(5)], Ct);
             Assert.Equal("Dune", (await b.GetOrSetAsync<Book>(CacheType.Books, "5", _ => throw new InvalidOperationException("not from L2"), cancellationToken: Ct)).Title);
             await a.SetAsync(CacheType.Reference, new[] { "en", "fr" }, "languages", cancellationToken: Ct);
+
+            // The bulk path (the warmer's): its batches and their notification on the bulk-set channel.
+            var many = Enumerable.Range(100, RedisBulkWriter.BatchSize + 10).Select(i => new CacheWrite<Book>($"{i}", book with { Id = i }, [CacheTags.Book(i)])).ToList();
+            Assert.Equal(many.Count, await a.SetManyAsync(CacheType.Books, many, Ct));
+            Assert.Equal("Dune", (await b.GetOrSetAsync<Book>(CacheType.Books, "300", _ => throw new InvalidOperationException("not from L2"), cancellationToken: Ct)).Title);
             Assert.True((await b.GetAsync<string[]>(CacheType.Reference, "languages", Ct)).Found);
 
             // The backplane: an invalidation on one instance drops the other's L1.
