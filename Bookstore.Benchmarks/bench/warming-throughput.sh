@@ -6,7 +6,8 @@
 #   2. with E2E=1 (default), the whole run as the worker does it: the API (Release build, SQLite catalog imported
 #      from the same CSV) serves GET /catalog/popular-books?limit=10000, the books are fetched and deserialized,
 #      then written as in 1; fetch and write are timed apart;
-#   3. redis-benchmark -P 16 -t set with the same value size (the average stored entry).
+#   3. the client's ceiling: the same number of SETs from prebuilt values, pipelined and as one Lua script per batch;
+#   4. redis-benchmark -P 16 -t set with the same value size (the average stored entry).
 # Prints each line and the ratios. Needs redis-server, redis-benchmark, curl and the goodbooks CSV
 # (../shared/data/goodbooks-10k/books.csv, or BOOKSTORE_GOODBOOKS_CSV).
 set -euo pipefail
@@ -40,7 +41,7 @@ echo "write stage:     $ours"
 python3 -c "print(f'                 redis-server CPU per written book: {($cpu1 - $cpu0) * 1e6 / ($books * 31 + 500):.1f} us')"
 # The client's ceiling, in a run of its own: the same number of SETs from values built beforehand (no encoding),
 # pipelined as the bulk writer sends them and as one Lua script call per batch of 256.
-echo "prebuilt SETs:   $(BENCH_PREBUILT=1 $bench warm-throughput "127.0.0.1:$port" "$books" | sed -n 's/.*\(prebuilt_.*\)/\1/p')"
+echo "prebuilt SETs:   $(BENCH_PREBUILT=1 $bench warm-throughput "127.0.0.1:$port" "$books" | grep '^prebuilt_')"
 size=$(sed -n 's/.*avg_value_bytes=\([0-9]*\).*/\1/p' <<<"$ours")
 per_second=$(sed -n 's/.*items_per_sec=\([0-9]*\).*/\1/p' <<<"$ours")
 

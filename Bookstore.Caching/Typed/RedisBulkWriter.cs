@@ -1,10 +1,8 @@
 using System.Text;
-using Bookstore.Caching.Configuration;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Serialization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using ZiggyCreatures.Caching.Fusion;
 using ZiggyCreatures.Caching.Fusion.Internals;
@@ -21,32 +19,11 @@ namespace Bookstore.Caching.Typed;
 /// (the batch's keys, on <see cref="BulkSetChannel"/>, after its SETs on the same connection) instead of one backplane
 /// message per entry, which would double the commands and make every subscribed process decode one message per entry.
 /// Every process with the typed cache listens on that channel (this class is also a hosted service).
-/// On a single Redis (<see cref="RedisOptions.LeastPrivilegeHandshake"/> on) a batch's SETs go as one script call
-/// (<see cref="SetAllScript"/>): the same commands run on the server, but the client builds, tracks and parses one
-/// message per batch instead of one per entry, which was most of its CPU per entry. A script's keys must share a hash
-/// slot on a Cluster, so with the handshake off (Cluster, Sentinel) each entry stays its own pipelined SET.
 /// </summary>
 public sealed partial class RedisBulkWriter(
-    IConnectionMultiplexer connection, CacheSerializer serializer, CacheL1Store memory, CacheMetrics metrics, TimeProvider time,
-    IOptions<RedisOptions> redisOptions, ILogger<RedisBulkWriter> logger)
+    IConnectionMultiplexer connection, CacheSerializer serializer, CacheL1Store memory, CacheMetrics metrics, TimeProvider time, ILogger<RedisBulkWriter> logger)
     : IHostedService
 {
-    /// <summary>
-    /// <c>SET KEYS[i] ARGV[i+1] PX ARGV[1]</c> for every key: byte for byte the SETs of the pipelined path (a type's
-    /// entries share one time to live, so it is sent once). StackExchange.Redis sends it as EVALSHA once the server
-    /// knows it and falls back to EVAL on NOSCRIPT.
-    /// </summary>
-    internal const string SetAllScript = """
-        local ttl = ARGV[1]
-        for i = 1, #KEYS do
-          redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ttl)
-        end
-        return #KEYS
-        """;
-
-    /// <summary>Whether batches go as one script call (a single Redis) or as pipelined SETs (Cluster, Sentinel).</summary>
-    internal bool UsesScript { get; } = redisOptions.Value.LeastPrivilegeHandshake;
-
     /// <summary>The channel of bulk-write notifications: a source id line, then one key per line.</summary>
     public static readonly RedisChannel BulkSetChannel = RedisChannel.Literal(BookstoreCachingExtensions.BackplaneChannelPrefix + ":bulk-set");
 
@@ -75,29 +52,25 @@ public sealed partial class RedisBulkWriter(
                 cancellationToken.ThrowIfCancellationRequested();
                 var count = Math.Min(BatchSize, items.Count - start);
                 var batch = db.CreateBatch();
-                var keys = new RedisKey[count];
-                var values = new RedisValue[count];
+                var sets = new Task<bool>[count];
                 for (var i = 0; i < count; i++)
                 {
                     var item = items[start + i];
                     var key = keyFor(item.Id);
-                    var entry = target.EntryFor(item.Value, item.Tags, time.GetUtcNow());
-                    keys[i] = key;
-                    values[i] = serializer.Serialize(entry);
+                    var entry = target.EntryFor(item.Value, item.Tags, time.GetUtcNow(), out var timeToLive);
+                    sets[i] = batch.StringSetAsync(key, serializer.Serialize(entry), timeToLive);
                     notice.Append('\n').Append(key);
 
                     // This process's own L1 copy, if any, is older than what was just written.
                     memory.Memory.Remove(key);
                 }
 
-                var sent = UsesScript ? ScriptSetAll(batch, keys, values, target.TimeToLive) : PipelinedSets(batch, keys, values, target.TimeToLive);
-
                 // After the batch's SETs on the same connection, so a replica that drops its copy reads the new one.
                 // Fire and forget, as FusionCache's own background backplane notifications are.
                 _ = batch.PublishAsync(BulkSetChannel, notice.ToString(), CommandFlags.FireAndForget);
                 notice.Clear().Append(_sourceId);
 
-                if (!TryExecute(batch, target, sent))
+                if (!TryExecute(batch, target, sets))
                 {
                     // Redis is unreachable: every later batch would fail the same way, at once.
                     for (var failed = start + count; failed < items.Count; failed++)
@@ -108,7 +81,7 @@ public sealed partial class RedisBulkWriter(
                     break;
                 }
 
-                inFlight.Enqueue(CountWrittenAsync(target, sent));
+                inFlight.Enqueue(CountWrittenAsync(target, sets));
                 if (inFlight.Count >= BatchesInFlight)
                 {
                     written += await inFlight.Dequeue().ConfigureAwait(false);
@@ -206,36 +179,6 @@ public sealed partial class RedisBulkWriter(
         return removed;
     }
 
-    /// <summary>One task per entry, each true when that entry's SET succeeded.</summary>
-    private static Task<bool>[] PipelinedSets(IBatch batch, RedisKey[] keys, RedisValue[] values, TimeSpan timeToLive)
-    {
-        var sets = new Task<bool>[keys.Length];
-        for (var i = 0; i < keys.Length; i++)
-        {
-            sets[i] = batch.StringSetAsync(keys[i], values[i], timeToLive);
-        }
-
-        return sets;
-    }
-
-    /// <summary>
-    /// One task for the whole batch, true when the script ran every SET. A failing SET (an error reply) stops the
-    /// script with the SETs before it applied; all the batch's entries are then counted as failed.
-    /// </summary>
-    private static Task<bool>[] ScriptSetAll(IBatch batch, RedisKey[] keys, RedisValue[] values, TimeSpan timeToLive)
-    {
-        var arguments = new RedisValue[keys.Length + 1];
-        arguments[0] = (long)timeToLive.TotalMilliseconds;
-        values.CopyTo(arguments, 1);
-
-        var count = keys.Length;
-        var all = batch.ScriptEvaluateAsync(SetAllScript, keys, arguments)
-            .ContinueWith(static (t, state) => (long)t.GetAwaiter().GetResult() == (int)state!, count, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var sets = new Task<bool>[count];
-        Array.Fill(sets, all);
-        return sets;
-    }
-
     /// <summary>Sends the batch; false when no connection could take it (its entries are then counted as failed).</summary>
     private bool TryExecute(IBatch batch, Target target, Task<bool>[] sets)
     {
@@ -301,17 +244,11 @@ public sealed partial class RedisBulkWriter(
         public string Name { get; } = name;
 
         /// <summary>
-        /// The Redis time to live of the type's entries, as FusionCache's <c>SetAsync</c> gives them: the fail-safe maximum
-        /// when fail-safe is on and longer than the duration, else the duration. The same for every entry of the type.
+        /// The L2 wrapper FusionCache's <c>SetAsync</c> stores for <paramref name="value"/> and its Redis time to live:
+        /// logical expiry at the type's duration, eager-refresh point and jitter taken from the L1 duration as FusionCache
+        /// does, size and priority metadata, physical expiry at the fail-safe maximum when fail-safe is on.
         /// </summary>
-        public TimeSpan TimeToLive { get; } = TimeToLiveOf(options);
-
-        /// <summary>
-        /// The L2 wrapper FusionCache's <c>SetAsync</c> stores for <paramref name="value"/>: logical expiry at the type's
-        /// duration, eager-refresh point and jitter taken from the L1 duration as FusionCache does, size and priority
-        /// metadata. It lives in Redis for <see cref="TimeToLive"/>.
-        /// </summary>
-        public FusionCacheDistributedEntry<T> EntryFor<T>(T value, IReadOnlyList<string>? tags, DateTimeOffset now)
+        public FusionCacheDistributedEntry<T> EntryFor<T>(T value, IReadOnlyList<string>? tags, DateTimeOffset now, out TimeSpan timeToLive)
         {
             var timestamp = now.UtcTicks;
             var duration = options.DistributedCacheDuration ?? options.Duration;
@@ -321,15 +258,10 @@ public sealed partial class RedisBulkWriter(
                 ? timestamp + (long)((memoryExpiration - timestamp) * threshold)
                 : null;
             var metadata = new FusionCacheEntryMetadata(false, eagerExpiration, null, null, options.Size, (byte)options.Priority);
+            var failSafeMax = options.DistributedCacheFailSafeMaxDuration ?? options.FailSafeMaxDuration;
+            timeToLive = options.IsFailSafeEnabled && failSafeMax > duration ? failSafeMax : duration;
             var tagArray = tags is null or { Count: 0 } ? null : tags as string[] ?? [.. tags];
             return new FusionCacheDistributedEntry<T>(value, timestamp, timestamp + duration.Ticks, tagArray, metadata);
-        }
-
-        private static TimeSpan TimeToLiveOf(FusionCacheEntryOptions options)
-        {
-            var duration = options.DistributedCacheDuration ?? options.Duration;
-            var failSafeMax = options.DistributedCacheFailSafeMaxDuration ?? options.FailSafeMaxDuration;
-            return options.IsFailSafeEnabled && failSafeMax > duration ? failSafeMax : duration;
         }
     }
 }
