@@ -5,8 +5,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bookstore.Api.Catalog;
-using Bookstore.Api.Security;
 using Bookstore.Api.Popularity;
+using Bookstore.Api.Security;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Typed;
 

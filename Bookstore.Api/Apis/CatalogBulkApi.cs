@@ -1,7 +1,7 @@
 using Bookstore.Api.Catalog;
-using Bookstore.Api.Security;
 using Bookstore.Api.Popularity;
 using Bookstore.Api.Recommender;
+using Bookstore.Api.Security;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.FunctionCaching;
 
@@ -23,7 +23,7 @@ public static class CatalogBulkApi
         catalog.MapGet("/popular-books", PopularBooksAsync)
             .WithName("PopularBooks")
             .WithSummary($"The most popular books by ratings count + view weight × live views, whole (limit 1–{MaxPopularBooks}), for the cache warmer.");
-        app.MapGet("/catalog/active-readers/recommendations", ActiveReaderRecommendationsAsync)
+        catalog.MapGet("/active-readers/recommendations", ActiveReaderRecommendationsAsync)
             .WithName("ActiveReaderRecommendations")
             .WithSummary($"Fresh recommendations (limit 1–{UsersApi.MaxRecommendations}) of the most recently active readers (users 1–{MaxActiveReaders}), each with the cache entry GET /users/{{id}}/recommendations reads, for the cache warmer.");
         return app;

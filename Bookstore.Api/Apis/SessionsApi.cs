@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
-using Bookstore.Api.Security;
 using Bookstore.Api.Popularity;
+using Bookstore.Api.Security;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Typed;
 

@@ -87,7 +87,8 @@ public sealed partial class ApiHostileInputTests
         using var data = new TemporaryDirectory("bookstore-catalog-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"), builder => builder
             .UseEnvironment(environment)
-            .UseSetting("Bookstore:Security:AdminApiKey", AdminKey));
+            .UseSetting("Bookstore:Security:AdminApiKey", AdminKey)
+            .UseSetting("Bookstore:Management:Port", "65000"));
         using var http = api.CreateClient();
         http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
         await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
@@ -245,7 +246,8 @@ public sealed partial class ApiHostileInputTests
         @"^bookstore:(?:v1:(?:(?:books|users|cart|recommendations|sessions):(?<id>[0-9a-f]+)" +
         @"|recommendations:get-user-recommendations-async\.[0-9a-f]{16}\.(?<id>\d+)\.\d+" +
         @"|book-lists:(?:p\d+\.s\d+\.(?:popularity|rating|title|year)\.l-[a-z0-9-]+\.y-(?:any|-?\d+)\.a-(?:any|[0-9a-f]{32})|search\.q-[0-9a-f]{32}\.p\d+\.s\d+)" +
-        @"|__fc:t:[a-z0-9:._-]+|probe:[0-9a-f]{32})" +
+        @"|(?:books|book-lists|users|cart|recommendations|sessions):#tag:[^\s]+" +
+        @"|__fc:t:[a-z0-9:._-]+|probe:[0-9a-f]{32}|views:books|activity:readers)" +
         @"|views:book:(?<id>\d+)|visits:page:(?:home|search|cart))$")]
     private static partial Regex KnownKeyShape();
 

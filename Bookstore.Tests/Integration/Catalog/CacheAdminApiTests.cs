@@ -15,8 +15,6 @@ public sealed class CacheAdminApiTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private const string AdminKey = "admin-key";
-
     private static readonly Book Dune = new(5, "Dune", ["Frank Herbert"], 4.25, 1_000_000);
 
     [Fact]
@@ -33,7 +31,7 @@ public sealed class CacheAdminApiTests
         Assert.True((await b.GetAsync<Book>(CacheType.Books, "5", Ct)).Found);
 
         using var http = first.CreateClient();
-        var outcome = await new CacheFlushClient(http, AdminKey).FlushAsync("books", confirm: false, Ct);
+        var outcome = await new CacheFlushClient(http, first.AdminKey).FlushAsync("books", confirm: false, Ct);
         Assert.True(outcome.Success, outcome.Message);
 
         Assert.True(
@@ -51,8 +49,8 @@ public sealed class CacheAdminApiTests
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         using var http = api.CreateClient();
         // The admin key the dashboard command sends (contract: X-Api-Key, checked under /admin/ once authorization is on).
-        http.DefaultRequestHeaders.Add(CacheFlushClient.ApiKeyHeader, AdminKey);
-        var client = new CacheFlushClient(http, AdminKey);
+        http.DefaultRequestHeaders.Add(CacheFlushClient.ApiKeyHeader, api.AdminKey);
+        var client = new CacheFlushClient(http, api.AdminKey);
 
         var types = await client.TypesAsync(Ct);
         Assert.Equal(Enum.GetNames<CacheType>(), types.Select(t => t.Name));
