@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Text;
 using Bookstore.Benchmarks.Serialization;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Typed;
@@ -112,10 +113,23 @@ internal static class WarmingThroughput
         if (Environment.GetEnvironmentVariable("BENCH_PREBUILT") == "1")
         {
             // A separate run (bench/warming-throughput.sh), so its SETs stay out of the write stage's redis-server CPU.
-            var (pipelinedSeconds, pipelinedCpuSeconds) = await PrebuiltSetsAsync(db, script: false, books.Count);
-            var (scriptSeconds, scriptCpuSeconds) = await PrebuiltSetsAsync(db, script: true, books.Count);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"prebuilt_pipelined_items_per_sec={books.Count / pipelinedSeconds:F0} prebuilt_pipelined_client_cpu_us_per_item={pipelinedCpuSeconds * 1e6 / books.Count:F1} prebuilt_script_items_per_sec={books.Count / scriptSeconds:F0} prebuilt_script_client_cpu_us_per_item={scriptCpuSeconds * 1e6 / books.Count:F1}"));
+            // From the library's ceiling towards the bulk writer, one cost added at a time.
+            byte[] Encode(int index)
+            {
+                var now = DateTimeOffset.UtcNow.UtcTicks;
+                return serializer.Serialize(new FusionCacheDistributedEntry<Book>(
+                    books[index], now, now + TimeSpan.TicksPerHour, null, new FusionCacheEntryMetadata(false, now, null, null, 1, 1)));
+            }
+
+            var line = new StringBuilder();
+            foreach (var (name, script, publish, encode) in new (string, bool, bool, Func<int, byte[]>?)[]
+                     { ("pipelined", false, false, null), ("script", true, false, null), ("pipelined_publish", false, true, null), ("pipelined_publish_encode", false, true, Encode) })
+            {
+                var (passSeconds, cpuSeconds) = await PrebuiltSetsAsync(db, books.Count, script, publish, encode);
+                line.Append(CultureInfo.InvariantCulture, $"prebuilt_{name}_items_per_sec={books.Count / passSeconds:F0} prebuilt_{name}_client_cpu_us_per_item={cpuSeconds * 1e6 / books.Count:F1} ");
+            }
+
+            Console.WriteLine(line.ToString().TrimEnd());
         }
 
         long bytes = 0;
@@ -163,10 +177,11 @@ internal static class WarmingThroughput
 
     /// <summary>
     /// The client's ceiling: as many 386-byte SETs as books, sent as the bulk writer sends them (256 per batch, 4 batches in
-    /// flight) either as pipelined SETs or as one script call per batch, from keys and values built beforehand: no
-    /// encoding, no L1, no notification. Median wall time and mean client CPU of the last five of twenty passes.
+    /// flight) either as pipelined SETs or as one script call per batch, from keys and one value built beforehand; then
+    /// with the bulk writer's notification per batch (<paramref name="publish"/>) and with each value encoded in the loop
+    /// (<paramref name="encode"/>). Median wall time and mean client CPU of the last five of twenty passes.
     /// </summary>
-    private static async Task<(double Seconds, double CpuSeconds)> PrebuiltSetsAsync(IDatabase db, bool script, int count)
+    private static async Task<(double Seconds, double CpuSeconds)> PrebuiltSetsAsync(IDatabase db, int count, bool script, bool publish, Func<int, byte[]>? encode)
     {
         const int batch = RedisBulkWriter.BatchSize;
         var value = (RedisValue)new byte[386];
@@ -184,12 +199,19 @@ internal static class WarmingThroughput
 
             var started = Stopwatch.GetTimestamp();
             var inFlight = new Queue<Task>();
-            foreach (var batchKeys in keys)
+            for (var b = 0; b < keys.Length; b++)
             {
+                var batchKeys = keys[b];
+                var first = b * batch;
                 var redisBatch = db.CreateBatch();
                 Task sent = script
-                    ? (Task)redisBatch.ScriptEvaluateAsync(SetAllScript, batchKeys, arguments)
-                    : Task.WhenAll(batchKeys.Select(k => redisBatch.StringSetAsync(k, value, TimeSpan.FromHours(6))));
+                    ? redisBatch.ScriptEvaluateAsync(SetAllScript, batchKeys, arguments)
+                    : Task.WhenAll(batchKeys.Select((k, i) => redisBatch.StringSetAsync(k, encode is null ? value : encode(first + i), TimeSpan.FromHours(6))).ToArray());
+                if (publish)
+                {
+                    _ = redisBatch.PublishAsync(RedisBulkWriter.BulkSetChannel, "x\n" + string.Join('\n', batchKeys), CommandFlags.FireAndForget);
+                }
+
                 redisBatch.Execute();
                 inFlight.Enqueue(sent);
                 if (inFlight.Count >= 4)

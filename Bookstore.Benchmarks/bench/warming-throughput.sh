@@ -6,7 +6,8 @@
 #   2. with E2E=1 (default), the whole run as the worker does it: the API (Release build, SQLite catalog imported
 #      from the same CSV) serves GET /catalog/popular-books?limit=10000, the books are fetched and deserialized,
 #      then written as in 1; fetch and write are timed apart;
-#   3. the client's ceiling: the same number of SETs from prebuilt values, pipelined and as one Lua script per batch;
+#   3. the client's ceiling and what narrows it: the same number of SETs from one prebuilt value, pipelined and as
+#      one Lua script per batch of 256, then pipelined with the per-batch notification, then with each value encoded;
 #   4. redis-benchmark -P 16 -t set with the same value size (the average stored entry).
 # Prints each line and the ratios. Needs redis-server, redis-benchmark, curl and the goodbooks CSV
 # (../shared/data/goodbooks-10k/books.csv, or BOOKSTORE_GOODBOOKS_CSV).
