@@ -139,12 +139,11 @@ public static class BookstoreRedisExtensions
             });
 
         // Aspire's health check would log in as the app user and ask for INFO and CONFIG, which the ACL refuses;
-        // like the local mode's, this one logs in as bookstore-monitor with the least-privilege handshake.
+        // the local mode's PING check, logged in as bookstore-monitor with the least-privilege handshake, serves both modes.
         string? monitorConnectionString = null;
         var healthCheckKey = $"{name}_monitor_check";
-        builder.Services.AddHealthChecks().AddRedis(
-            _ => monitorConnectionString ?? throw new InvalidOperationException($"The '{name}' endpoint is not known until the container starts."),
-            name: healthCheckKey);
+        var healthCheck = new RedisPingHealthCheck(name, () => monitorConnectionString, tls: null);
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => healthCheck, failureStatus: null, tags: null));
         builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(redis.Resource, async (_, cancellationToken) =>
         {
             var monitor = RedisUserConnection.Expression(redis.Resource.PrimaryEndpoint, RedisUsers.Monitor, passwords.Monitor.Resource);
