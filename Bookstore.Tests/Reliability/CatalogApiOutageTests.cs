@@ -64,8 +64,9 @@ public sealed class CatalogApiOutageTests
         var outage = Task.Run(async () =>
         {
             await Task.Delay(KillAt, Ct);
-            await redis.KillAsync();
+            // The outage starts when the kill is sent: a probe answered while KillAsync waits for the exit already sees it.
             run.KilledAt = clock.Elapsed;
+            await redis.KillAsync();
             await Task.Delay(RestartAt - clock.Elapsed is { Ticks: > 0 } wait ? wait : TimeSpan.Zero, Ct);
             await redis.StartAgainAsync();
             run.RestartedAt = clock.Elapsed;
