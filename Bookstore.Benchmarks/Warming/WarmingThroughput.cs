@@ -23,7 +23,7 @@ namespace Bookstore.Benchmarks.Warming;
 internal static class WarmingThroughput
 {
     /// <summary>Books per SetManyAsync call, as <c>CacheWarmer</c> sends them.</summary>
-    private const int WriteChunk = 2048;
+    private const int WriteChunk = 4096;
 
     /// <summary>
     /// Full passes after the first. The tiered JIT (with PGO) optimizes the encoding path only after some 300,000 calls
@@ -79,14 +79,20 @@ internal static class WarmingThroughput
         var coldSeconds = await TimedPassAsync(cache, books);
         var passes = new List<double>();
         var cpuBefore = Environment.CpuUsage.TotalTime;
-        for (var pass = 0; pass < WarmPasses; pass++)
+        var warmPasses = int.Parse(Environment.GetEnvironmentVariable("BENCH_WARM_PASSES") ?? WarmPasses.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        for (var pass = 0; pass < warmPasses; pass++)
         {
-            if (pass == WarmPasses - MeasuredPasses)
+            if (pass == warmPasses - MeasuredPasses)
             {
                 cpuBefore = Environment.CpuUsage.TotalTime;
             }
 
             passes.Add(await TimedPassAsync(cache, books));
+        }
+
+        if (Environment.GetEnvironmentVariable("BENCH_PASSES") == "1")
+        {
+            Console.Error.WriteLine(string.Join(' ', passes.Select(p => (count / p).ToString("F0", CultureInfo.InvariantCulture))));
         }
 
         var clientCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds / MeasuredPasses;

@@ -18,6 +18,9 @@ public sealed class RedisClientSettings
 
     internal void Capture(ConfigurationOptions configuration) => _configuration = configuration.Clone();
 
+    /// <summary>The service's own configuration (endpoints, credentials, timeouts), once the multiplexer was configured.</summary>
+    internal ConfigurationOptions? Service => _configuration;
+
     /// <summary>A configuration for monitoring: admin commands (INFO, SLOWLOG, LATENCY) enabled, its own client name.</summary>
     public ConfigurationOptions ForMonitoring()
     {

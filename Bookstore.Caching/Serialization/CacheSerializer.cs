@@ -107,7 +107,40 @@ public sealed class CacheSerializer
         {
             JsonSerializer.Serialize(writer, value, typeInfo);
             writer.Flush();
-            return Encode(body.WrittenSpan, out info);
+            var target = new NewArray();
+            info = Encode(body.WrittenSpan, ref target);
+            return target.Payload!;
+        }
+        finally
+        {
+            ReturnJsonWriter(body, writer);
+        }
+    }
+
+    /// <summary>
+    /// Encodes an object <paramref name="value"/> as <see cref="Serialize{T}(T)"/> does, into <paramref name="destination"/>
+    /// instead of a new array (a bulk writer frames many payloads into one buffer). Returns the payload's length.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">As <see cref="Serialize{T}(T, out SerializedPayload)"/>, or <typeparamref name="T"/> is stored raw.</exception>
+    internal int SerializeTo<T>(T value, IBufferWriter<byte> destination)
+    {
+        if (RawValue.IsRaw<T>() || !_enableSerialization)
+        {
+            var payload = Serialize(value, out var raw);
+            destination.Write(payload);
+            return raw.Length;
+        }
+
+        var typeInfo = GetTypeInfo<T>();
+        var (body, writer) = RentJsonWriter();
+        try
+        {
+            JsonSerializer.Serialize(writer, value, typeInfo);
+            writer.Flush();
+            var target = new BufferWriterTarget(destination);
+            var length = Encode(body.WrittenSpan, ref target).Length;
+            destination.Advance(length);
+            return length;
         }
         finally
         {
@@ -196,7 +229,28 @@ public sealed class CacheSerializer
         }
     }
 
-    private byte[] Encode(ReadOnlySpan<byte> json, out SerializedPayload info)
+    /// <summary>Where <see cref="Encode{TTarget}"/> writes a payload: a span of exactly the payload's length.</summary>
+    private interface IPayloadTarget
+    {
+        Span<byte> Allocate(int length);
+    }
+
+    private struct NewArray : IPayloadTarget
+    {
+        public byte[]? Payload;
+
+        public Span<byte> Allocate(int length) => Payload = new byte[length];
+    }
+
+    /// <summary>The caller advances the writer by the payload's length afterwards.</summary>
+    private readonly struct BufferWriterTarget(IBufferWriter<byte> destination) : IPayloadTarget
+    {
+        public Span<byte> Allocate(int length) => destination.GetSpan(length)[..length];
+    }
+
+    /// <summary>Writes the envelope and the (possibly compressed) body into the span <paramref name="target"/> gives for the payload's length.</summary>
+    private SerializedPayload Encode<TTarget>(ReadOnlySpan<byte> json, ref TTarget target)
+        where TTarget : struct, IPayloadTarget
     {
         EnsureWithin(json.Length, _maxUncompressedBytes, nameof(CacheOptions.MaxUncompressedBytes));
 
@@ -214,11 +268,10 @@ public sealed class CacheSerializer
 
             var length = CacheEnvelope.HeaderLength + stored.Length;
             EnsureWithin(length, _maxPayloadBytes, nameof(CacheOptions.MaxPayloadBytes));
-            var payload = new byte[length];
+            var payload = target.Allocate(length);
             CacheEnvelope.WriteHeader(payload, CacheEnvelope.SystemTextJsonSerializerId, codec, _schemaVersion, json.Length);
-            stored.CopyTo(payload.AsSpan(CacheEnvelope.HeaderLength));
-            info = new SerializedPayload(length, json.Length, codec, IsRaw: false);
-            return payload;
+            stored.CopyTo(payload[CacheEnvelope.HeaderLength..]);
+            return new SerializedPayload(length, json.Length, codec, IsRaw: false);
         }
         finally
         {

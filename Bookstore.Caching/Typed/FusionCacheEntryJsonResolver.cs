@@ -40,6 +40,36 @@ internal sealed class FusionCacheEntryJsonResolver : IJsonTypeInfoResolver
 
     private sealed class EntryConverter<T> : JsonConverter<FusionCacheDistributedEntry<T>>
     {
+        // Property names encoded once: a string name is transcoded and checked for escaping on every write.
+        private static readonly JsonEncodedText ValueName = JsonEncodedText.Encode("v");
+        private static readonly JsonEncodedText TimestampName = JsonEncodedText.Encode("t");
+        private static readonly JsonEncodedText ExpirationName = JsonEncodedText.Encode("e");
+        private static readonly JsonEncodedText TagsName = JsonEncodedText.Encode("g");
+        private static readonly JsonEncodedText MetadataName = JsonEncodedText.Encode("m");
+        private static readonly JsonEncodedText StaleName = JsonEncodedText.Encode("s");
+        private static readonly JsonEncodedText EagerName = JsonEncodedText.Encode("ee");
+        private static readonly JsonEncodedText ETagName = JsonEncodedText.Encode("et");
+        private static readonly JsonEncodedText LastModifiedName = JsonEncodedText.Encode("lm");
+        private static readonly JsonEncodedText SizeName = JsonEncodedText.Encode("sz");
+        private static readonly JsonEncodedText PriorityName = JsonEncodedText.Encode("p");
+
+        /// <summary>The value's metadata for the options last seen (one options instance per process in practice).</summary>
+        /// <remarks>A reference, read and replaced whole, so threads never see one options' metadata paired with another's.</remarks>
+        private Tuple<JsonSerializerOptions, JsonTypeInfo<T>>? _valueInfo;
+
+        private JsonTypeInfo<T> ValueInfo(JsonSerializerOptions options)
+        {
+            var cached = _valueInfo;
+            if (cached is not null && ReferenceEquals(cached.Item1, options))
+            {
+                return cached.Item2;
+            }
+
+            var info = (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
+            _valueInfo = Tuple.Create(options, info);
+            return info;
+        }
+
         public override FusionCacheDistributedEntry<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             if (reader.TokenType != JsonTokenType.StartObject)
@@ -59,7 +89,7 @@ internal sealed class FusionCacheEntryJsonResolver : IJsonTypeInfoResolver
                 switch (name)
                 {
                     case "v":
-                        value = JsonSerializer.Deserialize(ref reader, (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)));
+                        value = JsonSerializer.Deserialize(ref reader, ValueInfo(options));
                         hasValue = true;
                         break;
                     case "t": timestamp = reader.GetInt64(); break;
@@ -78,13 +108,13 @@ internal sealed class FusionCacheEntryJsonResolver : IJsonTypeInfoResolver
         public override void Write(Utf8JsonWriter writer, FusionCacheDistributedEntry<T> entry, JsonSerializerOptions options)
         {
             writer.WriteStartObject();
-            writer.WritePropertyName("v");
-            JsonSerializer.Serialize(writer, entry.Value, (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)));
-            writer.WriteNumber("t", entry.Timestamp);
-            writer.WriteNumber("e", entry.LogicalExpirationTimestamp);
+            writer.WritePropertyName(ValueName);
+            JsonSerializer.Serialize(writer, entry.Value, ValueInfo(options));
+            writer.WriteNumber(TimestampName, entry.Timestamp);
+            writer.WriteNumber(ExpirationName, entry.LogicalExpirationTimestamp);
             if (entry.Tags is { Length: > 0 } tags)
             {
-                writer.WriteStartArray("g");
+                writer.WriteStartArray(TagsName);
                 foreach (var tag in tags)
                 {
                     writer.WriteStringValue(tag);
@@ -95,19 +125,19 @@ internal sealed class FusionCacheEntryJsonResolver : IJsonTypeInfoResolver
 
             if (entry.Metadata is { } metadata)
             {
-                writer.WriteStartObject("m");
-                writer.WriteBoolean("s", metadata.IsStale);
-                WriteOptional(writer, "ee", metadata.EagerExpirationTimestamp);
+                writer.WriteStartObject(MetadataName);
+                writer.WriteBoolean(StaleName, metadata.IsStale);
+                WriteOptional(writer, EagerName, metadata.EagerExpirationTimestamp);
                 if (metadata.ETag is { } etag)
                 {
-                    writer.WriteString("et", etag);
+                    writer.WriteString(ETagName, etag);
                 }
 
-                WriteOptional(writer, "lm", metadata.LastModifiedTimestamp);
-                WriteOptional(writer, "sz", metadata.Size);
+                WriteOptional(writer, LastModifiedName, metadata.LastModifiedTimestamp);
+                WriteOptional(writer, SizeName, metadata.Size);
                 if (metadata.Priority is { } priority)
                 {
-                    writer.WriteNumber("p", priority);
+                    writer.WriteNumber(PriorityName, priority);
                 }
 
                 writer.WriteEndObject();
@@ -116,7 +146,7 @@ internal sealed class FusionCacheEntryJsonResolver : IJsonTypeInfoResolver
             writer.WriteEndObject();
         }
 
-        private static void WriteOptional(Utf8JsonWriter writer, string name, long? value)
+        private static void WriteOptional(Utf8JsonWriter writer, JsonEncodedText name, long? value)
         {
             if (value is { } number)
             {

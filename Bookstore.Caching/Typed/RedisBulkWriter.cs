@@ -1,8 +1,14 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
+using Bookstore.Caching.Configuration;
+using Bookstore.Caching.Connection;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Serialization;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using ZiggyCreatures.Caching.Fusion;
 using ZiggyCreatures.Caching.Fusion.Internals;
@@ -19,13 +25,24 @@ namespace Bookstore.Caching.Typed;
 /// (the batch's keys, on <see cref="BulkSetChannel"/>, after its SETs on the same connection) instead of one backplane
 /// message per entry, which would double the commands and make every subscribed process decode one message per entry.
 /// Every process with the typed cache listens on that channel (this class is also a hosted service).
+/// With one plain-TCP primary (<see cref="CacheOptions.BulkWriteConnection"/>), the batches go over a
+/// <see cref="RedisBulkConnection"/> of their own, kept open between writes; otherwise through the multiplexer.
 /// </summary>
 public sealed partial class RedisBulkWriter(
-    IConnectionMultiplexer connection, CacheSerializer serializer, CacheL1Store memory, CacheMetrics metrics, TimeProvider time, ILogger<RedisBulkWriter> logger)
-    : IHostedService
+    IConnectionMultiplexer connection,
+    CacheSerializer serializer,
+    CacheL1Store memory,
+    CacheMetrics metrics,
+    TimeProvider time,
+    RedisClientSettings clientSettings,
+    IOptions<CacheOptions> cacheOptions,
+    ILogger<RedisBulkWriter> logger)
+    : IHostedService, IDisposable
 {
     /// <summary>The channel of bulk-write notifications: a source id line, then one key per line.</summary>
     public static readonly RedisChannel BulkSetChannel = RedisChannel.Literal(BookstoreCachingExtensions.BackplaneChannelPrefix + ":bulk-set");
+
+    private static readonly string BulkSetChannelName = BookstoreCachingExtensions.BackplaneChannelPrefix + ":bulk-set";
 
     /// <summary>This process's id in its notifications, so it ignores its own (it drops its L1 copies as it writes).</summary>
     private readonly string _sourceId = Guid.NewGuid().ToString("N");
@@ -39,7 +56,278 @@ public sealed partial class RedisBulkWriter(
     /// <summary>Keys per <c>UNLINK</c> when a persistent type is cleared.</summary>
     private const int UnlinkBatch = 500;
 
+    /// <summary>
+    /// Bulk connections written in parallel by one large write, each encoding its share of the entries on its own thread
+    /// (encoding is most of a bulk write's client time, and one Redis takes a SET faster than one thread encodes it).
+    /// </summary>
+    private static readonly int Lanes = Math.Clamp(Environment.ProcessorCount, 1, 4);
+
+    /// <summary>A write is split into lanes only when each gets at least this many entries.</summary>
+    private const int EntriesPerLane = BatchSize * BatchesInFlight;
+
+    /// <summary>The bulk connections kept between writes, one per lane at most (a write that finds none opens one).</summary>
+    private readonly RedisBulkConnection?[] _idle = new RedisBulkConnection?[Lanes];
+
     internal async ValueTask<int> WriteAsync<T>(Target target, IReadOnlyList<CacheWrite<T>> items, Func<string, string> keyFor, CancellationToken cancellationToken)
+    {
+        if (items.Count > 0 && BulkConnectionTarget() is var (endPoint, configuration))
+        {
+            var lanes = Math.Clamp(items.Count / EntriesPerLane, 1, Lanes);
+            var share = (items.Count + lanes - 1) / lanes;
+            var sent = new Task<int?>[lanes];
+            for (var lane = lanes - 1; lane >= 0; lane--)
+            {
+                var start = lane * share;
+                var count = Math.Min(share, items.Count - start);
+                sent[lane] = lane == 0
+                    ? WriteOverBulkConnectionAsync(endPoint, configuration, target, items, start, count, keyFor, cancellationToken).AsTask()
+                    : Task.Run(
+                        async () => await WriteOverBulkConnectionAsync(endPoint, configuration, target, items, start, count, keyFor, cancellationToken).ConfigureAwait(false),
+                        CancellationToken.None);
+            }
+
+            // Every lane finishes (its sent batches counted) before a cancellation is passed on.
+            await Task.WhenAll(sent).ConfigureAwait(false);
+            var written = 0;
+            for (var lane = 0; lane < lanes; lane++)
+            {
+                if (sent[lane].Result is { } count)
+                {
+                    written += count;
+                }
+                else
+                {
+                    // That lane could not open its connection: its entries through the multiplexer.
+                    var start = lane * share;
+                    written += await WriteOverMultiplexerAsync(target, new Slice<CacheWrite<T>>(items, start, Math.Min(share, items.Count - start)), keyFor, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return written;
+        }
+
+        return await WriteOverMultiplexerAsync(target, items, keyFor, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The endpoint and credentials for a bulk connection: the one connected primary of a plain-TCP, non-Cluster
+    /// setup. None while the multiplexer is disconnected (its path fails fast then) or when it knows no single primary.
+    /// </summary>
+    private (EndPoint EndPoint, ConfigurationOptions Configuration)? BulkConnectionTarget()
+    {
+        if (!cacheOptions.Value.BulkWriteConnection || clientSettings.Service is not { Ssl: false, Tunnel: null } configuration || !connection.IsConnected)
+        {
+            return null;
+        }
+
+        EndPoint? primary = null;
+        foreach (var server in connection.GetServers())
+        {
+            if (!server.IsConnected || server.IsReplica)
+            {
+                continue;
+            }
+
+            if (server.ServerType != ServerType.Standalone || primary is not null)
+            {
+                return null;
+            }
+
+            primary = server.EndPoint;
+        }
+
+        return primary is null ? null : (primary, configuration);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="items"/> over a bulk connection; <see langword="null"/> when none could be opened (the
+    /// caller then uses the multiplexer). A kept connection that fails is replaced once and the unacknowledged entries
+    /// are sent again (SET is idempotent): Redis or a firewall may have closed it while it was idle.
+    /// </summary>
+    private async ValueTask<int?> WriteOverBulkConnectionAsync<T>(
+        EndPoint endPoint, ConfigurationOptions configuration, Target target, IReadOnlyList<CacheWrite<T>> items, int first, int count, Func<string, string> keyFor, CancellationToken cancellationToken)
+    {
+        var bulk = TakeIdle(endPoint);
+
+        var reused = bulk is not null;
+        bulk ??= await OpenBulkConnectionAsync(endPoint, configuration, cancellationToken).ConfigureAwait(false);
+        if (bulk is null)
+        {
+            return null;
+        }
+
+        var written = 0;
+        var acknowledged = first;
+        var end = first + count;
+        var inFlight = new Queue<int>(BatchesInFlight + 1);
+        using var timeout = new CancellationTokenSource();
+        var operationTimeout = TimeSpan.FromMilliseconds(configuration.AsyncTimeout);
+        var notice = new StringBuilder(_sourceId, 32 * (BatchSize + 1));
+        try
+        {
+            while (true)
+            {
+                var sent = acknowledged;
+                try
+                {
+                    while (sent < end && !cancellationToken.IsCancellationRequested)
+                    {
+                        var batchSize = Math.Min(BatchSize, end - sent);
+                        FrameBatch(bulk, target, items, sent, batchSize, keyFor, notice);
+                        timeout.CancelAfter(operationTimeout);
+                        await bulk.FlushAsync(timeout.Token).ConfigureAwait(false);
+                        inFlight.Enqueue(batchSize);
+                        sent += batchSize;
+                        if (inFlight.Count >= BatchesInFlight)
+                        {
+                            var batch = inFlight.Dequeue();
+                            written += await ReadBatchAsync(bulk, target, batch, timeout, operationTimeout).ConfigureAwait(false);
+                            acknowledged += batch;
+                        }
+                    }
+
+                    // Even when cancelled: the batches already sent complete, and their outcome is counted.
+                    while (inFlight.Count > 0)
+                    {
+                        var batch = inFlight.Dequeue();
+                        written += await ReadBatchAsync(bulk, target, batch, timeout, operationTimeout).ConfigureAwait(false);
+                        acknowledged += batch;
+                    }
+
+                    break;
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or RedisConnectionException or OperationCanceledException)
+                {
+                    bulk.Dispose();
+                    bulk = null;
+                    inFlight.Clear();
+                    notice.Clear().Append(_sourceId);
+                    if (reused && !cancellationToken.IsCancellationRequested)
+                    {
+                        reused = false;
+                        LogKeptConnectionFailed(ex.GetType().Name);
+                        bulk = await OpenBulkConnectionAsync(endPoint, configuration, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (bulk is null)
+                    {
+                        LogBatchFailed(target.Name, ex);
+                        for (var failed = acknowledged; failed < end; failed++)
+                        {
+                            metrics.RecordError("set_many", "redis", target.Name);
+                        }
+
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (bulk is not null)
+            {
+                KeepIdle(bulk);
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return written;
+    }
+
+    private RedisBulkConnection? TakeIdle(EndPoint endPoint)
+    {
+        for (var slot = 0; slot < _idle.Length; slot++)
+        {
+            if (Interlocked.Exchange(ref _idle[slot], null) is { } kept)
+            {
+                if (kept.EndPoint.Equals(endPoint))
+                {
+                    return kept;
+                }
+
+                // The primary moved: connections to the old one are of no more use.
+                kept.Dispose();
+            }
+        }
+
+        return null;
+    }
+
+    private void KeepIdle(RedisBulkConnection bulk)
+    {
+        for (var slot = 0; slot < _idle.Length; slot++)
+        {
+            if (Interlocked.CompareExchange(ref _idle[slot], bulk, null) is null)
+            {
+                return;
+            }
+        }
+
+        bulk.Dispose();
+    }
+
+    private async ValueTask<RedisBulkConnection?> OpenBulkConnectionAsync(EndPoint endPoint, ConfigurationOptions configuration, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RedisBulkConnection.OpenAsync(endPoint, configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or RedisConnectionException or OperationCanceledException)
+        {
+            LogBulkConnectionUnavailable(endPoint.ToString() ?? "?", ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Frames <paramref name="count"/> entries from <paramref name="start"/> as <c>SET key value PX ms</c> (what
+    /// <see cref="RedisStringDistributedCache"/> sends), then the batch's notification.
+    /// </summary>
+    private void FrameBatch<T>(RedisBulkConnection bulk, Target target, IReadOnlyList<CacheWrite<T>> items, int start, int count, Func<string, string> keyFor, StringBuilder notice)
+    {
+        for (var i = start; i < start + count; i++)
+        {
+            var item = items[i];
+            var key = keyFor(item.Id);
+            var entry = target.EntryFor(item.Value, item.Tags, time.GetUtcNow(), out var timeToLive);
+            bulk.WriteArrayHeader(5);
+            bulk.WriteBulk("SET"u8);
+            bulk.WriteBulk(key);
+            bulk.WriteBulk((serializer, entry), static (state, output) => state.serializer.SerializeTo(state.entry, output));
+            bulk.WriteBulk("PX"u8);
+            bulk.WriteBulk(Math.Max(1, (long)timeToLive.TotalMilliseconds));
+            notice.Append('\n').Append(key);
+
+            DropOwnCopy(key);
+        }
+
+        bulk.WriteArrayHeader(3);
+        bulk.WriteBulk("PUBLISH"u8);
+        bulk.WriteBulk(BulkSetChannelName);
+        bulk.WriteBulk(notice.ToString());
+        notice.Clear().Append(_sourceId);
+    }
+
+    /// <summary>Reads one batch's replies (its SETs', then its notification's); returns the entries written.</summary>
+    private async ValueTask<int> ReadBatchAsync(RedisBulkConnection bulk, Target target, int count, CancellationTokenSource timeout, TimeSpan operationTimeout)
+    {
+        timeout.CancelAfter(operationTimeout);
+        var replies = await bulk.ReadRepliesAsync(count + 1, timeout.Token).ConfigureAwait(false);
+        if (replies.Errors > 0)
+        {
+            // An OOM, a NOPERM, a READONLY after a failover: the entries not OK'd are not written.
+            LogBatchRefused(target.Name, replies.Errors, replies.FirstError);
+        }
+
+        for (var failed = replies.Ok; failed < count; failed++)
+        {
+            metrics.RecordError("set_many", "redis", target.Name);
+        }
+
+        return Math.Min(replies.Ok, count);
+    }
+
+    private async ValueTask<int> WriteOverMultiplexerAsync<T>(Target target, IReadOnlyList<CacheWrite<T>> items, Func<string, string> keyFor, CancellationToken cancellationToken)
     {
         var db = connection.GetDatabase();
         var inFlight = new Queue<Task<int>>(BatchesInFlight + 1);
@@ -61,8 +349,7 @@ public sealed partial class RedisBulkWriter(
                     sets[i] = batch.StringSetAsync(key, serializer.Serialize(entry), timeToLive);
                     notice.Append('\n').Append(key);
 
-                    // This process's own L1 copy, if any, is older than what was just written.
-                    memory.Memory.Remove(key);
+                    DropOwnCopy(key);
                 }
 
                 // After the batch's SETs on the same connection, so a replica that drops its copy reads the new one.
@@ -113,8 +400,17 @@ public sealed partial class RedisBulkWriter(
         }
     }
 
+    public void Dispose()
+    {
+        for (var slot = 0; slot < _idle.Length; slot++)
+        {
+            Interlocked.Exchange(ref _idle[slot], null)?.Dispose();
+        }
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        Dispose();
         try
         {
             await connection.GetSubscriber().UnsubscribeAsync(BulkSetChannel).ConfigureAwait(false);
@@ -144,6 +440,19 @@ public sealed partial class RedisBulkWriter(
         while (lines.MoveNext())
         {
             memory.Memory.Remove(text[lines.Current]);
+        }
+    }
+
+    /// <summary>
+    /// This process's own L1 copy of <paramref name="key"/>, if any, is older than what is being written. Looked up first:
+    /// <see cref="MemoryCache.Remove"/> takes a lock even for an absent key, and a warming run writes keys no reader has
+    /// asked for yet (it was half the framing time of a batch).
+    /// </summary>
+    private void DropOwnCopy(string key)
+    {
+        if (memory.Memory.Count > 0 && memory.Memory.TryGetValue(key, out _))
+        {
+            memory.Memory.Remove(key);
         }
     }
 
@@ -235,8 +544,35 @@ public sealed partial class RedisBulkWriter(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Bulk-write notifications not unsubscribed at shutdown ({Reason}); the connection's end ends them")]
     private partial void LogUnsubscribeSkipped(string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis refused {Errors} commands of a bulk write batch of {CacheType} entries: {FirstError}")]
+    private partial void LogBatchRefused(string cacheType, int errors, string? firstError);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The kept bulk-write connection failed ({Reason}); writing the rest over a new one")]
+    private partial void LogKeptConnectionFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No bulk-write connection to {EndPoint} ({Reason}); bulk writes go through the multiplexer")]
+    private partial void LogBulkConnectionUnavailable(string endPoint, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "A bulk write batch of {CacheType} entries failed in Redis")]
     private partial void LogBatchFailed(string cacheType, Exception exception);
+
+    /// <summary>A lane's share of a write's entries, without copying them.</summary>
+    private sealed class Slice<TItem>(IReadOnlyList<TItem> items, int start, int count) : IReadOnlyList<TItem>
+    {
+        public TItem this[int index] => (uint)index < (uint)count ? items[start + index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public int Count => count;
+
+        public IEnumerator<TItem> GetEnumerator()
+        {
+            for (var i = 0; i < count; i++)
+            {
+                yield return items[start + i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     /// <summary>One type as a bulk write target: its name (for metrics) and entry options.</summary>
     internal sealed class Target(FusionCacheEntryOptions options, string name)

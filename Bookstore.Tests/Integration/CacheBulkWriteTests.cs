@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Serialization;
@@ -8,7 +9,10 @@ using ZiggyCreatures.Caching.Fusion.Internals.Distributed;
 
 namespace Bookstore.Tests.Integration;
 
-/// <summary><see cref="ICacheService.SetManyAsync{T}"/>: what it writes to Redis, and what other instances see of it.</summary>
+/// <summary>
+/// <see cref="ICacheService.SetManyAsync{T}"/>: what it writes to Redis, and what other instances see of it; over its own
+/// connection and through the multiplexer; that connection's failures.
+/// </summary>
 [Trait("Category", "Integration")]
 public sealed class CacheBulkWriteTests
 {
@@ -94,6 +98,103 @@ public sealed class CacheBulkWriteTests
         Assert.False((await cache.GetAsync<Book>(CacheType.Books, "3", Ct)).Found);
         Assert.True((await cache.GetAsync<Book>(CacheType.Books, "4", Ct)).Found);
     }
+
+    // Over its own RESP connection (Bookstore:Cache:BulkWriteConnection, on by default) against the multiplexer's batches.
+    [Fact]
+    public async Task TheBulkConnectionWritesWhatTheMultiplexerPathWritesUnderItsOwnClientName()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var bulk = await CachingHost.StartWithCacheAsync(server);
+        using var multiplexer = await CachingHost.StartWithCacheAsync(server, new KeyValuePair<string, string?>("Bookstore:Cache:BulkWriteConnection", "false"));
+        await using var admin = await ConnectAdminAsync(server);
+
+        // Several lanes' worth, so a large write is split over parallel connections where the machine has the cores.
+        var books = Enumerable.Range(1, 5000).Select(i => Dune with { Id = i, Title = $"Dune {i}" }).ToList();
+        Assert.Equal(books.Count, await bulk.Get<ICacheService>().SetManyAsync(CacheType.Books, [.. books.Select(Write)], Ct));
+        Assert.Equal(1, await multiplexer.Get<ICacheService>().SetManyAsync(CacheType.Books, [Write(Dune with { Id = 9000 })], Ct));
+
+        var clients = (string)(await admin.GetDatabase().ExecuteAsync("CLIENT", "LIST"))!;
+        Assert.Contains("name=Bookstore.Tests-bulk", clients, StringComparison.Ordinal);
+        var db = admin.GetDatabase();
+        var serializer = bulk.Get<CacheSerializer>();
+        var viaBulk = await ReadEntryAsync(db, serializer, "bookstore:v1:books:4999");
+        var viaMultiplexer = await ReadEntryAsync(db, serializer, "bookstore:v1:books:9000");
+        Assert.Equal("Dune 4999", viaBulk.Value.Title);
+        Assert.Equal(["book:4999"], viaBulk.Tags ?? []);
+        Assert.Equal(viaMultiplexer.LogicalExpirationTimestamp - viaMultiplexer.Timestamp, viaBulk.LogicalExpirationTimestamp - viaBulk.Timestamp);
+        Assert.Equal(
+            (viaMultiplexer.Metadata!.Size, viaMultiplexer.Metadata.Priority, viaMultiplexer.Metadata.IsStale),
+            (viaBulk.Metadata!.Size, viaBulk.Metadata.Priority, viaBulk.Metadata.IsStale));
+        foreach (var key in new[] { "bookstore:v1:books:1", "bookstore:v1:books:2500", "bookstore:v1:books:5000", "bookstore:v1:books:9000" })
+        {
+            Assert.InRange((await db.KeyTimeToLiveAsync(key))!.Value, TimeSpan.FromHours(5.9), TimeSpan.FromHours(6));
+        }
+
+        // Every entry landed, whichever lane sent it, and another instance reads them as L2 hits.
+        var cache = multiplexer.Get<ICacheService>();
+        foreach (var book in books.Where(b => b.Id % 97 == 0))
+        {
+            var read = await cache.GetOrSetEntryAsync<Book>(CacheType.Books, Id(book), _ => throw new InvalidOperationException("must come from Redis"), cancellationToken: Ct);
+            Assert.Equal((CacheSource.L2, book.Title), (read.Source, read.Value.Title));
+        }
+    }
+
+    [Fact]
+    public async Task AKeptBulkConnectionThatRedisClosedIsReplacedAndTheWriteStillLandsWhole()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var host = await CachingHost.StartWithCacheAsync(server);
+        await using var admin = await ConnectAdminAsync(server);
+        var cache = host.Get<ICacheService>();
+        Assert.Equal(10, await cache.SetManyAsync(CacheType.Books, [.. Enumerable.Range(1, 10).Select(i => Write(Dune with { Id = i }))], Ct));
+
+        // What an idle timeout or a restarted proxy does to the connection kept between writes (the multiplexer's stay).
+        var clients = ((string)(await admin.GetDatabase().ExecuteAsync("CLIENT", "LIST"))!).Split('\n');
+        var bulkIds = clients.Where(c => c.Contains(" name=Bookstore.Tests-bulk ", StringComparison.Ordinal)).Select(c => c.Split(' ')[0]["id=".Length..]).ToList();
+        Assert.NotEmpty(bulkIds);
+        foreach (var id in bulkIds)
+        {
+            Assert.Equal(1, (long)(await admin.GetDatabase().ExecuteAsync("CLIENT", "KILL", "ID", id))!);
+        }
+
+        var books = Enumerable.Range(100, RedisBulkWriter.BatchSize * 3).Select(i => Dune with { Id = i, Title = $"Dune {i}" }).ToList();
+        Assert.Equal(books.Count, await cache.SetManyAsync(CacheType.Books, [.. books.Select(Write)], Ct));
+        var db = admin.GetDatabase();
+        foreach (var book in books.Where(b => b.Id % 50 == 0))
+        {
+            Assert.True(await db.KeyExistsAsync($"bookstore:v1:books:{book.Id}"));
+        }
+    }
+
+    [Fact]
+    public async Task SetsRedisRefusesAreCountedAsNotWrittenAndTheConnectionStaysUsable()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var host = await CachingHost.StartWithCacheAsync(server);
+        await using var admin = await ConnectAdminAsync(server);
+        var cache = host.Get<ICacheService>();
+        using var errors = new CacheErrorListener(host.Get<IMeterFactory>());
+        Assert.Equal(1, await cache.SetManyAsync(CacheType.Books, [Write(Dune with { Id = 1 })], Ct));
+
+        // Out of memory with nothing to evict: every SET is answered with -OOM.
+        var server0 = admin.GetServer(admin.GetEndPoints()[0]);
+        await server0.ConfigSetAsync("maxmemory-policy", "noeviction");
+        await server0.ConfigSetAsync("maxmemory", "1");
+        var refused = await cache.SetManyAsync(CacheType.Books, [.. Enumerable.Range(10, 300).Select(i => Write(Dune with { Id = i }))], Ct);
+        await server0.ConfigSetAsync("maxmemory", "0");
+
+        Assert.Equal(0, refused);
+        var recorded = errors.Errors.Where(e => e.Operation == "set_many").Sum(e => e.Count);
+        Assert.Equal(300, recorded);
+        Assert.False(await admin.GetDatabase().KeyExistsAsync("bookstore:v1:books:10"));
+
+        // The replies were read in step: the next write on the same connection lands whole.
+        Assert.Equal(300, await cache.SetManyAsync(CacheType.Books, [.. Enumerable.Range(10, 300).Select(i => Write(Dune with { Id = i }))], Ct));
+        Assert.True(await admin.GetDatabase().KeyExistsAsync("bookstore:v1:books:309"));
+    }
+
+    private static Task<ConnectionMultiplexer> ConnectAdminAsync(RedisServer server) =>
+        ConnectionMultiplexer.ConnectAsync(server.ConnectionString + ",allowAdmin=true");
 
     private static CacheWrite<Book> Write(Book book) => new(Id(book), book, [CacheTags.Book(book.Id)]);
 

@@ -24,7 +24,7 @@ public sealed partial class CacheWarmer(
     ILogger<CacheWarmer> logger) : BackgroundService
 {
     /// <summary>Books per SetManyAsync call (itself pipelined in batches of <see cref="RedisBulkWriter.BatchSize"/>).</summary>
-    private const int WriteChunk = 2048;
+    private const int WriteChunk = 4096;
 
     private readonly SemaphoreSlim _runNow = new(0, 1);
     private readonly WarmingOptions _options = options.Value;
