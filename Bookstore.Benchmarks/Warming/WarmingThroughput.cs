@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text;
 using Bookstore.Benchmarks.Serialization;
 using Bookstore.Caching.Catalog;
@@ -17,13 +17,13 @@ namespace Bookstore.Benchmarks.Warming;
 
 /// <summary>
 /// The write stage of a warming run, measured alone: goodbooks books written through
-/// <see cref="ICacheService.SetManyAsync{T}"/> in the worker's chunks of 2,048, with the key and value the worker
+/// <see cref="ICacheService.SetManyAsync{T}"/> in the worker's chunks of 10,000, with the key and value the worker
 /// writes, against the Redis given. Prints one line for bench/warming-throughput.sh.
 /// </summary>
 internal static class WarmingThroughput
 {
     /// <summary>Books per SetManyAsync call, as <c>CacheWarmer</c> sends them.</summary>
-    private const int WriteChunk = 4096;
+    private const int WriteChunk = 10_000;
 
     /// <summary>
     /// Full passes after the first. The tiered JIT (with PGO) optimizes the encoding path only after some 300,000 calls
@@ -31,20 +31,24 @@ internal static class WarmingThroughput
     /// </summary>
     private const int WarmPasses = 30;
 
-    private const int MeasuredPasses = 5;
+    private const int MeasuredPasses = 15;
 
     /// <summary>
-    /// Writes <paramref name="count"/> books and prints the write stage's throughput. With <paramref name="apiUrl"/>,
-    /// the books are first fetched the way the worker fetches them (<c>GET /catalog/popular-books</c>, JSON into
-    /// <see cref="Book"/>s), and the fetch is timed too; otherwise they are read from goodbooks-10k's CSV.
+    /// Writes <paramref name="count"/> books and prints the write stage's throughput. The books are written as the worker
+    /// writes them: each as the API's JSON for it (<see cref="EncodedJson"/>), cut out of the API's array. With
+    /// <paramref name="apiUrl"/>, that array is fetched the way the worker fetches it (<c>GET /catalog/popular-books</c>),
+    /// and the fetch is timed too; otherwise the books are read from goodbooks-10k's CSV and serialized to such an array
+    /// first, and the same books are also written from <see cref="Book"/> objects (what a caller without the JSON pays).
     /// </summary>
     public static async Task<int> RunAsync(string connectionString, int count, string? apiUrl = null)
     {
         var fetchSeconds = 0.0;
-        IReadOnlyList<Book> books;
+        IReadOnlyList<Book>? books = null;
+        IReadOnlyList<EncodedJsonElement> encoded;
         if (apiUrl is null)
         {
             books = GoodbooksCatalog.Load(count);
+            encoded = EncodedJsonArray.SplitById(ApiJson(books));
         }
         else
         {
@@ -57,7 +61,7 @@ internal static class WarmingThroughput
             var uri = new Uri("/catalog/popular-books?limit=" + count.ToString(CultureInfo.InvariantCulture), UriKind.Relative);
             await FetchAsync(http, uri); // JIT, connection
             var fetchStarted = Stopwatch.GetTimestamp();
-            books = await FetchAsync(http, uri);
+            encoded = await FetchAsync(http, uri);
             fetchSeconds = Stopwatch.GetElapsedTime(fetchStarted).TotalSeconds;
         }
 
@@ -71,52 +75,29 @@ internal static class WarmingThroughput
         using var host = builder.Build();
         await host.StartAsync();
         var cache = host.Services.GetRequiredService<ICacheService>();
+        var writes = encoded.Select(book => new CacheWrite<EncodedJson>(book.Id.ToString(CultureInfo.InvariantCulture), book.Json)).ToList();
 
         // The connection and the first JIT on a few books; then the first full pass (the worker's first run after a
-        // start: it runs before the tiered JIT has optimized the hot methods), then warm passes (its later runs),
-        // timed each; the median of the last five is the steady state the ratio uses.
-        await WriteAsync(cache, books.Take(500).ToList());
-        var coldSeconds = await TimedPassAsync(cache, books);
-        var passes = new List<double>();
-        var cpuBefore = Environment.CpuUsage.TotalTime;
-        var warmPasses = int.Parse(Environment.GetEnvironmentVariable("BENCH_WARM_PASSES") ?? WarmPasses.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-        for (var pass = 0; pass < warmPasses; pass++)
-        {
-            if (pass == warmPasses - MeasuredPasses)
-            {
-                cpuBefore = Environment.CpuUsage.TotalTime;
-            }
-
-            passes.Add(await TimedPassAsync(cache, books));
-        }
-
-        if (Environment.GetEnvironmentVariable("BENCH_PASSES") == "1")
-        {
-            Console.Error.WriteLine(string.Join(' ', passes.Select(p => (count / p).ToString("F0", CultureInfo.InvariantCulture))));
-        }
-
-        var clientCpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds / MeasuredPasses;
-        var seconds = passes.TakeLast(MeasuredPasses).Order().ElementAt(MeasuredPasses / 2);
+        // start), then warm passes (its later runs), timed each; the median of the last ones is the steady state.
+        var (coldSeconds, seconds, clientCpuSeconds) = await MeasureAsync(cache, writes);
+        var line = new StringBuilder();
+        line.Append(CultureInfo.InvariantCulture,
+            $"books={encoded.Count} chunk={WriteChunk} cold_pass_seconds={coldSeconds:F3} cold_items_per_sec={encoded.Count / coldSeconds:F0} seconds={seconds:F3} items_per_sec={encoded.Count / seconds:F0} client_cpu_us_per_item={clientCpuSeconds * 1e6 / encoded.Count:F1}");
 
         // Where the client's time goes: encoding alone (the FusionCache wrapper through CacheSerializer), no Redis,
         // on one thread (wall time of the last of three passes).
         var serializer = host.Services.GetRequiredService<CacheSerializer>();
-        var encodeStarted = Stopwatch.GetTimestamp();
-        for (var pass = 0; pass < 3; pass++)
+        line.Append(CultureInfo.InvariantCulture, $" encode_us_per_item={EncodeSeconds(serializer, encoded.Select(e => e.Json).ToList()) * 1e6 / encoded.Count:F1}");
+        var db = host.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        if (books is not null)
         {
-            encodeStarted = Stopwatch.GetTimestamp();
-            foreach (var book in books)
-            {
-                var now = DateTimeOffset.UtcNow.UtcTicks;
-                _ = serializer.Serialize(new FusionCacheDistributedEntry<Book>(
-                    book, now, now + TimeSpan.TicksPerHour, null, new FusionCacheEntryMetadata(false, now, null, null, 1, 1)));
-            }
+            var objects = books.Select(book => new CacheWrite<Book>(book.Id.ToString(CultureInfo.InvariantCulture), book)).ToList();
+            var (objectCold, objectSeconds, objectCpu) = await MeasureAsync(cache, objects);
+            line.Append(CultureInfo.InvariantCulture,
+                $" from_objects_cold_items_per_sec={books.Count / objectCold:F0} from_objects_items_per_sec={books.Count / objectSeconds:F0} from_objects_client_cpu_us_per_item={objectCpu * 1e6 / books.Count:F1} from_objects_encode_us_per_item={EncodeSeconds(serializer, books) * 1e6 / books.Count:F1}");
         }
 
-        var encodeCpuSeconds = Stopwatch.GetElapsedTime(encodeStarted).TotalSeconds;
-
-        var db = host.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
-        if (Environment.GetEnvironmentVariable("BENCH_PREBUILT") == "1")
+        if (books is not null && Environment.GetEnvironmentVariable("BENCH_PREBUILT") == "1")
         {
             // A separate run (bench/warming-throughput.sh), so its SETs stay out of the write stage's redis-server CPU.
             // From the library's ceiling towards the bulk writer, one cost added at a time.
@@ -127,46 +108,109 @@ internal static class WarmingThroughput
                     books[index], now, now + TimeSpan.TicksPerHour, null, new FusionCacheEntryMetadata(false, now, null, null, 1, 1)));
             }
 
-            var line = new StringBuilder();
+            var prebuilt = new StringBuilder();
             foreach (var (name, script, publish, encode) in new (string, bool, bool, Func<int, byte[]>?)[]
                      { ("pipelined", false, false, null), ("script", true, false, null), ("pipelined_publish", false, true, null), ("pipelined_publish_encode", false, true, Encode) })
             {
                 var (passSeconds, cpuSeconds) = await PrebuiltSetsAsync(db, books.Count, script, publish, encode);
-                line.Append(CultureInfo.InvariantCulture, $"prebuilt_{name}_items_per_sec={books.Count / passSeconds:F0} prebuilt_{name}_client_cpu_us_per_item={cpuSeconds * 1e6 / books.Count:F1} ");
+                prebuilt.Append(CultureInfo.InvariantCulture, $"prebuilt_{name}_items_per_sec={books.Count / passSeconds:F0} prebuilt_{name}_client_cpu_us_per_item={cpuSeconds * 1e6 / books.Count:F1} ");
             }
 
-            Console.WriteLine(line.ToString().TrimEnd());
+            Console.WriteLine(prebuilt.ToString().TrimEnd());
         }
 
+        // The written entries' size, for redis-benchmark's -d (as the worker wrote them: the last measure above may not).
+        await WriteAsync(cache, writes);
         long bytes = 0;
-        var sample = books.Take(500).ToList();
+        var sample = encoded.Take(500).ToList();
         foreach (var book in sample)
         {
             bytes += await db.StringLengthAsync($"bookstore:v1:books:{book.Id}");
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"books={books.Count} chunk={WriteChunk} cold_pass_seconds={coldSeconds:F3} cold_items_per_sec={books.Count / coldSeconds:F0} seconds={seconds:F3} items_per_sec={books.Count / seconds:F0} client_cpu_us_per_item={clientCpuSeconds * 1e6 / books.Count:F1} encode_us_per_item={encodeCpuSeconds * 1e6 / books.Count:F1} avg_value_bytes={bytes / sample.Count}"));
+        line.Append(CultureInfo.InvariantCulture, $" avg_value_bytes={bytes / sample.Count}");
+        Console.WriteLine(line.ToString());
         if (apiUrl is not null)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"fetch_seconds={fetchSeconds:F3} end_to_end_seconds={fetchSeconds + seconds:F3} end_to_end_items_per_sec={books.Count / (fetchSeconds + seconds):F0}"));
+                $"fetch_seconds={fetchSeconds:F3} end_to_end_seconds={fetchSeconds + seconds:F3} end_to_end_items_per_sec={encoded.Count / (fetchSeconds + seconds):F0}"));
         }
+
         await host.StopAsync();
         return 0;
     }
 
-    private static async Task<double> TimedPassAsync(ICacheService cache, IReadOnlyList<Book> books)
+    /// <summary>
+    /// The array the API's <c>GET /catalog/popular-books</c> sends for <paramref name="books"/>: ASP.NET Core's JSON
+    /// options (web defaults, nulls written, non-ASCII unescaped).
+    /// </summary>
+    private static byte[] ApiJson(IReadOnlyList<Book> books)
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+        };
+        return JsonSerializer.SerializeToUtf8Bytes(books.ToArray(), options);
+    }
+
+    /// <summary>A 500-entry warm-up, one cold pass, then <see cref="WarmPasses"/> timed passes: (cold, steady median, client CPU per pass).</summary>
+    private static async Task<(double Cold, double Steady, double CpuSeconds)> MeasureAsync<T>(ICacheService cache, IReadOnlyList<CacheWrite<T>> writes)
+    {
+        await WriteAsync(cache, writes.Take(500).ToList());
+        var coldSeconds = await TimedPassAsync(cache, writes);
+        var passes = new List<double>();
+        var cpuBefore = Environment.CpuUsage.TotalTime;
+        for (var pass = 0; pass < WarmPasses; pass++)
+        {
+            if (pass == WarmPasses - MeasuredPasses)
+            {
+                cpuBefore = Environment.CpuUsage.TotalTime;
+            }
+
+            passes.Add(await TimedPassAsync(cache, writes));
+        }
+
+        if (Environment.GetEnvironmentVariable("BENCH_PASSES") == "1")
+        {
+            Console.Error.WriteLine(string.Join(' ', passes.Select(p => (writes.Count / p).ToString("F0", CultureInfo.InvariantCulture))));
+        }
+
+        var cpuSeconds = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds / MeasuredPasses;
+        return (coldSeconds, passes.TakeLast(MeasuredPasses).Order().ElementAt(MeasuredPasses / 2), cpuSeconds);
+    }
+
+    /// <summary>Wall time of the last of three passes encoding every value as the bulk writer does (one thread, no Redis).</summary>
+    private static double EncodeSeconds<T>(CacheSerializer serializer, IReadOnlyList<T> values)
+    {
+        var seconds = 0.0;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            foreach (var value in values)
+            {
+                var now = DateTimeOffset.UtcNow.UtcTicks;
+                _ = serializer.Serialize(new FusionCacheDistributedEntry<T>(
+                    value, now, now + TimeSpan.TicksPerHour, null, new FusionCacheEntryMetadata(false, now, null, null, 1, 1)));
+            }
+
+            seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        }
+
+        return seconds;
+    }
+
+    private static async Task<double> TimedPassAsync<T>(ICacheService cache, IReadOnlyList<CacheWrite<T>> writes)
     {
         var started = Stopwatch.GetTimestamp();
-        var written = await WriteAsync(cache, books);
+        var written = await WriteAsync(cache, writes);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return written == books.Count ? seconds : throw new InvalidOperationException($"Only {written} of {books.Count} books were written.");
+        return written == writes.Count ? seconds : throw new InvalidOperationException($"Only {written} of {writes.Count} books were written.");
     }
 
     /// <summary>What the worker's <c>CatalogClient.GetMostPopularBooksAsync</c> does.</summary>
-    private static async Task<IReadOnlyList<Book>> FetchAsync(HttpClient http, Uri uri) =>
-        await http.GetFromJsonAsync<List<Book>>(uri) ?? throw new InvalidOperationException("The API returned no books.");
+    private static async Task<IReadOnlyList<EncodedJsonElement>> FetchAsync(HttpClient http, Uri uri) =>
+        EncodedJsonArray.SplitById(await http.GetByteArrayAsync(uri));
 
     /// <summary>
     /// One batch as one script call: <c>SET KEYS[i] ARGV[i+1] PX ARGV[1]</c>, the bulk writer's SETs. Tried as the bulk
@@ -234,14 +278,13 @@ internal static class WarmingThroughput
         return (passes.TakeLast(5).Order().ElementAt(2), cpu * count / (keys.Length * batch));
     }
 
-    private static async Task<int> WriteAsync(ICacheService cache, IReadOnlyList<Book> books)
+    /// <summary>What the worker's <c>CacheWarmer</c> does: one SetManyAsync per chunk.</summary>
+    private static async Task<int> WriteAsync<T>(ICacheService cache, IReadOnlyList<CacheWrite<T>> writes)
     {
         var written = 0;
-        foreach (var chunk in books.Chunk(WriteChunk))
+        foreach (var chunk in writes.Chunk(WriteChunk))
         {
-            written += await cache.SetManyAsync(
-                CacheType.Books,
-                [.. chunk.Select(book => new CacheWrite<Book>(book.Id.ToString(CultureInfo.InvariantCulture), book))]);
+            written += await cache.SetManyAsync(CacheType.Books, chunk);
         }
 
         return written;

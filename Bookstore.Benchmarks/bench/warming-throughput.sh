@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Warming throughput beside raw Redis, in one script on one redis-server (loopback):
-#   1. the write stage of a warming run: the 10,000 goodbooks books through CacheService.SetManyAsync
-#      (chunks of 2,048, pipelined batches of 256), timed from the first write to the last reply; the first full
-#      pass (cold JIT, a worker's first run) is printed too, the ratio uses the median of the last 5 of 30 warm passes;
+#   1. the write stage of a warming run: the 10,000 goodbooks books through CacheService.SetManyAsync as the worker
+#      writes them (one call for the run, each value the API's JSON for the book as cut out of its array), timed from
+#      the first write to the last reply; the first full pass (the worker's first run) is printed too, the ratio uses
+#      the median of the last 15 of 30 passes. The same books written from Book objects are printed beside it;
 #   2. with E2E=1 (default), the whole run as the worker does it: the API (Release build, SQLite catalog imported
-#      from the same CSV) serves GET /catalog/popular-books?limit=10000, the books are fetched and deserialized,
+#      from the same CSV) serves GET /catalog/popular-books?limit=10000, the array is fetched and cut into books,
 #      then written as in 1; fetch and write are timed apart;
 #   3. the client's ceiling and what narrows it: the same number of SETs from one prebuilt value, pipelined and as
 #      one Lua script per batch of 256, then pipelined with the per-batch notification, then with each value encoded;
 #   4. redis-benchmark -P 16 -t set with the same value size (the average stored entry).
-# Prints each line and the ratios. Needs redis-server, redis-benchmark, curl and the goodbooks CSV
-# (../shared/data/goodbooks-10k/books.csv, or BOOKSTORE_GOODBOOKS_CSV).
+# The .NET process runs with the worker's runtime settings (server GC, dynamic PGO off: Bookstore.Worker.csproj), read
+# from the worker's runtimeconfig.json. Prints each line and the ratios. Needs redis-server, redis-benchmark, curl and
+# the goodbooks CSV (../shared/data/goodbooks-10k/books.csv, or BOOKSTORE_GOODBOOKS_CSV).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,18 +35,30 @@ until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.1; done
 
 echo "load before:     $(uptime)"
 dotnet build -c Release Bookstore.Benchmarks -v quiet -nologo >/dev/null
-bench="dotnet Bookstore.Benchmarks/bin/Release/net10.0/Bookstore.Benchmarks.dll"
+dotnet build -c Release Bookstore.Worker -v quiet -nologo >/dev/null
+# The worker's GC and JIT settings, as the runtime's environment variables for the benchmark process (not the API's).
+worker_runtime=$(python3 - Bookstore.Worker/bin/Release/net10.0/Bookstore.Worker.runtimeconfig.json <<'PY'
+import json, sys
+props = json.load(open(sys.argv[1]))["runtimeOptions"].get("configProperties", {})
+names = {"System.GC.Server": "DOTNET_gcServer", "System.Runtime.TieredPGO": "DOTNET_TieredPGO",
+         "System.Runtime.TieredCompilation": "DOTNET_TieredCompilation"}
+print(" ".join(f"{variable}={int(bool(props[name]))}" for name, variable in names.items() if name in props))
+PY
+)
+echo "runtime:         the worker's: ${worker_runtime:-defaults}"
+bench="env $worker_runtime dotnet Bookstore.Benchmarks/bin/Release/net10.0/Bookstore.Benchmarks.dll"
 cpu0=$(server_cpu)
 ours=$($bench warm-throughput "127.0.0.1:$port" "$books")
 cpu1=$(server_cpu)
 echo "write stage:     $ours"
-# The run writes 500 warm-up books, then the books in one cold and thirty warm passes.
-python3 -c "print(f'                 redis-server CPU per written book: {($cpu1 - $cpu0) * 1e6 / ($books * 31 + 500):.1f} us')"
+# The run writes 500 warm-up books, then the books in one cold and thirty warm passes, from JSON and from objects, then once more.
+python3 -c "print(f'                 redis-server CPU per written book: {($cpu1 - $cpu0) * 1e6 / (($books * 31 + 500) * 2 + $books):.1f} us')"
 # The client's ceiling, in a run of its own: the same number of SETs from values built beforehand (no encoding),
 # pipelined as the bulk writer sends them and as one Lua script call per batch of 256.
 echo "prebuilt SETs:   $(BENCH_PREBUILT=1 $bench warm-throughput "127.0.0.1:$port" "$books" | grep '^prebuilt_')"
 size=$(sed -n 's/.*avg_value_bytes=\([0-9]*\).*/\1/p' <<<"$ours")
-per_second=$(sed -n 's/.*items_per_sec=\([0-9]*\).*/\1/p' <<<"$ours")
+per_second=$(sed -n 's/.* items_per_sec=\([0-9]*\).*/\1/p' <<<"$ours")
+objects_per_second=$(sed -n 's/.* from_objects_items_per_sec=\([0-9]*\).*/\1/p' <<<"$ours")
 
 if [[ "$e2e" == 1 ]]; then
   dotnet build -c Release Bookstore.Api -v quiet -nologo >/dev/null
@@ -70,6 +84,7 @@ cpu1=$(server_cpu)
 echo "redis-benchmark: -P 16 -t set -d $size: $raw SET/s"
 python3 -c "print(f'                 redis-server CPU per SET: {($cpu1 - $cpu0) * 1e6 / 200000:.1f} us')"
 python3 -c "print(f'ratio (write stage):  {${per_second}/${raw}:.3f} (items/s / raw SET/s; target >= 0.4)')"
+python3 -c "print(f'ratio (from objects): {${objects_per_second}/${raw}:.3f} (the same books encoded from Book objects)')"
 if [[ "$e2e" == 1 ]]; then
   python3 -c "print(f'ratio (end to end):   {${e2e_per_second}/${raw}:.3f}')"
 fi

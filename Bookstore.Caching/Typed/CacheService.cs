@@ -1,3 +1,4 @@
+using Bookstore.Caching.Serialization;
 using System.Diagnostics;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Metrics;
@@ -89,6 +90,12 @@ public sealed partial class CacheService : ICacheService
     {
         ArgumentNullException.ThrowIfNull(items);
         var slot = _slots[(int)type];
+        if (typeof(T) == typeof(EncodedJson) && (_bulk is null || slot.Policy.IsPersistent))
+        {
+            // Those paths keep the value in L1 as it is: a reader of the type would find JSON bytes there.
+            throw new NotSupportedException($"Values encoded as JSON are written in bulk to Redis only, not to {type} ({(_bulk is null ? "no Redis" : "persistent")}).");
+        }
+
         var started = Stopwatch.GetTimestamp();
         int written;
         if (_bulk is not null && !slot.Policy.IsPersistent)

@@ -4,7 +4,8 @@ namespace Bookstore.Caching.Typed;
 
 /// <summary>
 /// Source-generated metadata for plain values inside FusionCache's L2 wrapper: cached strings and numbers, and the
-/// timestamps FusionCache itself stores for tags (<c>FusionCacheDistributedEntry&lt;long&gt;</c>).
+/// timestamps FusionCache itself stores for tags (<c>FusionCacheDistributedEntry&lt;long&gt;</c>), and values written
+/// as JSON already (<see cref="Serialization.EncodedJson"/>).
 /// </summary>
 [JsonSerializable(typeof(long))]
 [JsonSerializable(typeof(int))]
@@ -18,4 +19,5 @@ namespace Bookstore.Caching.Typed;
 [JsonSerializable(typeof(long[]))]
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyList<int>))]
+[JsonSerializable(typeof(Serialization.EncodedJson))]
 internal sealed partial class PrimitiveJsonContext : JsonSerializerContext;

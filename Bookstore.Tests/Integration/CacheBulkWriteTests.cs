@@ -99,6 +99,18 @@ public sealed class CacheBulkWriteTests
         Assert.True((await cache.GetAsync<Book>(CacheType.Books, "4", Ct)).Found);
     }
 
+    [Fact]
+    public async Task ValuesEncodedAsJsonGoOnlyToRedisInBulkNeverToAPersistentTypesL1()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var host = await CachingHost.StartWithCacheAsync(server);
+        var cache = host.Get<ICacheService>();
+        var json = new EncodedJson("""{"id":1}"""u8.ToArray());
+
+        await Assert.ThrowsAsync<NotSupportedException>(() => cache.SetManyAsync(CacheType.Reference, [new CacheWrite<EncodedJson>("1", json)], Ct).AsTask());
+        Assert.False(await host.Get<IConnectionMultiplexer>().GetDatabase().KeyExistsAsync("bookstore:v1:reference:1"));
+    }
+
     // Over its own RESP connection (Bookstore:Cache:BulkWriteConnection, on by default) against the multiplexer's batches.
     [Fact]
     public async Task TheBulkConnectionWritesWhatTheMultiplexerPathWritesUnderItsOwnClientName()

@@ -3,6 +3,7 @@ using System.Globalization;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Connection;
 using Bookstore.Caching.Metrics;
+using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Typed;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +25,7 @@ public sealed partial class CacheWarmer(
     ILogger<CacheWarmer> logger) : BackgroundService
 {
     /// <summary>Books per SetManyAsync call (itself pipelined in batches of <see cref="RedisBulkWriter.BatchSize"/>).</summary>
-    private const int WriteChunk = 4096;
+    private const int WriteChunk = 10_000;
 
     private readonly SemaphoreSlim _runNow = new(0, 1);
     private readonly WarmingOptions _options = options.Value;
@@ -86,12 +87,13 @@ public sealed partial class CacheWarmer(
             var lastLog = Stopwatch.GetTimestamp();
 
             // Pipelined batches through SetManyAsync (the same keys and values, untagged, as the API's GET /books/{id}, so a
-            // warmed book is that read's hit), a chunk at a time so progress and cancellation are seen between chunks.
+            // warmed book is that read's hit; each value is the API's JSON for the book as it came), a chunk at a time so
+            // progress and cancellation are seen between chunks.
             foreach (var chunk in books.Chunk(WriteChunk))
             {
                 var written = await cache.SetManyAsync(
                     CacheType.Books,
-                    [.. chunk.Select(book => new CacheWrite<Book>(book.Id.ToString(CultureInfo.InvariantCulture), book))],
+                    [.. chunk.Select(book => new CacheWrite<EncodedJson>(book.Id.ToString(CultureInfo.InvariantCulture), book.Json))],
                     cancellationToken);
                 warmed += written;
                 failed += chunk.Length - written;
