@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -160,6 +161,7 @@ public sealed partial class RedisBulkWriter(
         var acknowledged = first;
         var end = first + count;
         var inFlight = new Queue<int>(BatchesInFlight + 1);
+        var pacer = new Pacer(this, target.Name, time);
         using var timeout = new CancellationTokenSource();
         var operationTimeout = TimeSpan.FromMilliseconds(configuration.AsyncTimeout);
         var notice = new StringBuilder(_sourceId, 32 * (BatchSize + 1));
@@ -176,13 +178,17 @@ public sealed partial class RedisBulkWriter(
                         FrameBatch(bulk, target, items, sent, batchSize, keyFor, notice);
                         timeout.CancelAfter(operationTimeout);
                         await bulk.FlushAsync(timeout.Token).ConfigureAwait(false);
+                        timeout.CancelAfter(Timeout.InfiniteTimeSpan);
                         inFlight.Enqueue(batchSize);
                         sent += batchSize;
                         if (inFlight.Count >= BatchesInFlight)
                         {
                             var batch = inFlight.Dequeue();
-                            written += await ReadBatchAsync(bulk, target, batch, timeout, operationTimeout).ConfigureAwait(false);
+                            var waitStarted = Stopwatch.GetTimestamp();
+                            var ok = await ReadBatchAsync(bulk, target, batch, timeout, operationTimeout).ConfigureAwait(false);
+                            written += ok;
                             acknowledged += batch;
+                            await pacer.AfterBatchAsync(Stopwatch.GetElapsedTime(waitStarted), refused: ok < batch, cancellationToken).ConfigureAwait(false);
                         }
                     }
 
@@ -311,8 +317,10 @@ public sealed partial class RedisBulkWriter(
     /// <summary>Reads one batch's replies (its SETs', then its notification's); returns the entries written.</summary>
     private async ValueTask<int> ReadBatchAsync(RedisBulkConnection bulk, Target target, int count, CancellationTokenSource timeout, TimeSpan operationTimeout)
     {
+        // Armed only while waiting on Redis, so a pause between batches never runs it out.
         timeout.CancelAfter(operationTimeout);
         var replies = await bulk.ReadRepliesAsync(count + 1, timeout.Token).ConfigureAwait(false);
+        timeout.CancelAfter(Timeout.InfiniteTimeSpan);
         if (replies.Errors > 0)
         {
             // An OOM, a NOPERM, a READONLY after a failover: the entries not OK'd are not written.
@@ -330,8 +338,9 @@ public sealed partial class RedisBulkWriter(
     private async ValueTask<int> WriteOverMultiplexerAsync<T>(Target target, IReadOnlyList<CacheWrite<T>> items, Func<string, string> keyFor, CancellationToken cancellationToken)
     {
         var db = connection.GetDatabase();
-        var inFlight = new Queue<Task<int>>(BatchesInFlight + 1);
+        var inFlight = new Queue<(Task<int> Written, int Count)>(BatchesInFlight + 1);
         var notice = new StringBuilder(_sourceId, 32 * (BatchSize + 1));
+        var pacer = new Pacer(this, target.Name, time);
         var written = 0;
         try
         {
@@ -368,10 +377,14 @@ public sealed partial class RedisBulkWriter(
                     break;
                 }
 
-                inFlight.Enqueue(CountWrittenAsync(target, sets));
+                inFlight.Enqueue((CountWrittenAsync(target, sets), count));
                 if (inFlight.Count >= BatchesInFlight)
                 {
-                    written += await inFlight.Dequeue().ConfigureAwait(false);
+                    var (batchWritten, batchCount) = inFlight.Dequeue();
+                    var waitStarted = Stopwatch.GetTimestamp();
+                    var ok = await batchWritten.ConfigureAwait(false);
+                    written += ok;
+                    await pacer.AfterBatchAsync(Stopwatch.GetElapsedTime(waitStarted), refused: ok < batchCount, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -380,7 +393,7 @@ public sealed partial class RedisBulkWriter(
             // Even when cancelled: the batches already sent complete, and their outcome is counted.
             while (inFlight.Count > 0)
             {
-                written += await inFlight.Dequeue().ConfigureAwait(false);
+                written += await inFlight.Dequeue().Written.ConfigureAwait(false);
             }
         }
 
@@ -553,8 +566,59 @@ public sealed partial class RedisBulkWriter(
     [LoggerMessage(Level = LogLevel.Warning, Message = "No bulk-write connection to {EndPoint} ({Reason}); bulk writes go through the multiplexer")]
     private partial void LogBulkConnectionUnavailable(string endPoint, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis answered a bulk batch of {CacheType} entries in {LatencyMs:F0} ms (entries refused: {Refused}); pausing {PauseMs:F0} ms between batches while it stays slow")]
+    private partial void LogPacing(string cacheType, double latencyMs, bool refused, double pauseMs);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "A bulk write batch of {CacheType} entries failed in Redis")]
     private partial void LogBatchFailed(string cacheType, Exception exception);
+
+    /// <summary>
+    /// Waiting this long for the oldest batch in flight is Redis under pressure (with four in flight the wait is normally
+    /// well under a millisecond to a few): bulk writes then pause before the next batch, so a warming run yields to the
+    /// service's reads.
+    /// </summary>
+    internal static readonly TimeSpan SlowBatch = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The longest pause between two batches.</summary>
+    internal static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(1);
+
+    private long _pauses;
+
+    /// <summary>Pauses bulk writes took because Redis answered slowly or refused entries (since start).</summary>
+    internal long Pauses => Interlocked.Read(ref _pauses);
+
+    /// <summary>
+    /// One write's back-off: after waiting <see cref="SlowBatch"/> or longer for a batch, a pause as long as that wait;
+    /// after one with refused entries (out of memory, say), at least 100 ms; at most <see cref="MaxPause"/>. Slowing
+    /// down is logged once per write.
+    /// </summary>
+    private sealed class Pacer(RedisBulkWriter writer, string cacheType, TimeProvider time)
+    {
+        private static readonly TimeSpan AfterRefusal = TimeSpan.FromMilliseconds(100);
+
+        private bool _logged;
+
+        /// <param name="latency">How long the writer waited for the batch's replies (not counting earlier pauses).</param>
+        public async ValueTask AfterBatchAsync(TimeSpan latency, bool refused, CancellationToken cancellationToken)
+        {
+            if (latency < SlowBatch && !refused)
+            {
+                return;
+            }
+
+            var pause = refused && latency < AfterRefusal ? AfterRefusal : latency;
+            pause = pause > MaxPause ? MaxPause : pause;
+            Interlocked.Increment(ref writer._pauses);
+            if (!_logged)
+            {
+                _logged = true;
+                writer.LogPacing(cacheType, latency.TotalMilliseconds, refused, pause.TotalMilliseconds);
+            }
+
+            // A cancelled pause ends the write at the next batch, which checks the token.
+            await Task.Delay(pause, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
 
     /// <summary>A lane's share of a write's entries, without copying them.</summary>
     private sealed class Slice<TItem>(IReadOnlyList<TItem> items, int start, int count) : IReadOnlyList<TItem>

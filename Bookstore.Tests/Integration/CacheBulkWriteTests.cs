@@ -205,6 +205,39 @@ public sealed class CacheBulkWriteTests
         Assert.True(await admin.GetDatabase().KeyExistsAsync("bookstore:v1:books:309"));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BulkWritesPauseWhileRedisAnswersSlowlyAndStillLandWhole(bool bulkConnection)
+    {
+        await using var server = await RedisServer.StartAsync("--enable-debug-command", "yes");
+        using var host = await CachingHost.StartWithCacheAsync(server, new KeyValuePair<string, string?>("Bookstore:Cache:BulkWriteConnection", bulkConnection ? "true" : "false"));
+        await using var admin = await ConnectAdminAsync(server);
+        var cache = host.Get<ICacheService>();
+        var writer = host.Get<RedisBulkWriter>();
+        Assert.Equal(1, await cache.SetManyAsync(CacheType.Books, [Write(Dune)], Ct));
+        var pausesBefore = writer.Pauses;
+
+        // Redis stops answering for half a second just as the write starts: its first batches come back that late.
+        var stall = admin.GetDatabase().ExecuteAsync("DEBUG", "SLEEP", "0.5");
+        await Task.Delay(50, Ct);
+        var books = Enumerable.Range(1, RedisBulkWriter.BatchSize * 12).Select(i => Dune with { Id = i }).ToList();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var written = await cache.SetManyAsync(CacheType.Books, [.. books.Select(Write)], Ct);
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        await stall;
+
+        Assert.Equal(books.Count, written);
+        Assert.True(writer.Pauses > pausesBefore, "The write did not pause after waiting about 450 ms for a batch.");
+
+        // The rest of the stall (about 450 ms), then a pause as long as that wait.
+        Assert.True(elapsed > TimeSpan.FromMilliseconds(700), $"The write took {elapsed.TotalMilliseconds:F0} ms: no pause after the stall.");
+        foreach (var book in books.Where(b => b.Id % 101 == 0))
+        {
+            Assert.True(await admin.GetDatabase().KeyExistsAsync($"bookstore:v1:books:{book.Id}"));
+        }
+    }
+
     private static Task<ConnectionMultiplexer> ConnectAdminAsync(RedisServer server) =>
         ConnectionMultiplexer.ConnectAsync(server.ConnectionString + ",allowAdmin=true");
 
