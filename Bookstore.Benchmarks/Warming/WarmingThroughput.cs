@@ -26,8 +26,9 @@ internal static class WarmingThroughput
     private const int WriteChunk = 10_000;
 
     /// <summary>
-    /// Full passes after the first. The tiered JIT (with PGO) optimizes the encoding path only after some 300,000 calls
-    /// here, a few seconds of writing; the median of the last <see cref="MeasuredPasses"/> is the steady state.
+    /// Full passes after the first; the median of the last <see cref="MeasuredPasses"/> is the steady state. (With the
+    /// .NET default of dynamic PGO, the loop ran at half speed for the first 100,000-150,000 entries while the JIT
+    /// instrumented it; the worker, and so this process in bench/warming-throughput.sh, runs with PGO off.)
     /// </summary>
     private const int WarmPasses = 30;
 
