@@ -86,7 +86,9 @@ internal sealed class RedisBulkConnection : IDisposable
             foreach (var command in commands)
             {
                 var reply = await connection.ReadRepliesAsync(1, timeout.Token).ConfigureAwait(false);
-                if (reply.Errors > 0)
+
+                // The name only labels the connection in CLIENT LIST: an ACL that refuses it does not stop the writes.
+                if (reply.Errors > 0 && command[0] != "CLIENT")
                 {
                     // The error names the problem (WRONGPASS, NOPERM, ERR DB index...), never the password.
                     throw new IOException($"Redis refused the bulk connection's {command[0]}: {reply.FirstError}");

@@ -238,6 +238,25 @@ public sealed class CacheBulkWriteTests
         }
     }
 
+    [Fact]
+    public async Task AnAclUserThatMayNotNameItsConnectionStillWritesOverTheBulkConnection()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var admin = await ConnectAdminAsync(server);
+        var db = admin.GetDatabase();
+        await db.ExecuteAsync("ACL", "SETUSER", "bulk-writer", "on", ">bulk-writer-password", "~bookstore:*", "&bookstore:*", "+@all", "-client|setname");
+        using var host = await CachingHost.StartWithCacheAsync(
+            server, new KeyValuePair<string, string?>("ConnectionStrings:cache", server.ConnectionStringAs("bulk-writer", "bulk-writer-password")));
+        await db.ExecuteAsync("CONFIG", "RESETSTAT");
+
+        var books = Enumerable.Range(1, 300).Select(i => Dune with { Id = i }).ToList();
+        Assert.Equal(books.Count, await host.Get<ICacheService>().SetManyAsync(CacheType.Books, [.. books.Select(Write)], Ct));
+
+        // The bulk connection sends SET … PX, one per book (the multiplexer would send SETEX): it was used, unnamed.
+        var stats = (string)(await db.ExecuteAsync("INFO", "commandstats"))!;
+        Assert.Contains("cmdstat_set:calls=300,", stats, StringComparison.Ordinal);
+    }
+
     private static Task<ConnectionMultiplexer> ConnectAdminAsync(RedisServer server) =>
         ConnectionMultiplexer.ConnectAsync(server.ConnectionString + ",allowAdmin=true");
 
