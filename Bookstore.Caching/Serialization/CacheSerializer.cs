@@ -295,9 +295,12 @@ public sealed class CacheSerializer
         return (body, new Utf8JsonWriter(body, WriterOptions));
     }
 
+    /// <summary>A thread keeps a body buffer of up to this size between serializations; a larger one goes back to the pool.</summary>
+    private const int KeptBodyBytes = 16 * 1024;
+
     private static void ReturnJsonWriter(PooledBufferWriter body, Utf8JsonWriter writer)
     {
-        body.Dispose();
+        body.Reset(KeptBodyBytes);
         writer.Reset(body);
         t_jsonWriter = (body, writer);
     }

@@ -38,6 +38,21 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         return _buffer.AsSpan(_written);
     }
 
+    /// <summary>
+    /// Empties the writer for its next use; an array of up to <paramref name="keepBytes"/> is kept rather than returned
+    /// to the pool and rented again (a thread's JSON writer encodes one small entry after another).
+    /// </summary>
+    public void Reset(int keepBytes)
+    {
+        if (_buffer.Length <= keepBytes)
+        {
+            _written = 0;
+            return;
+        }
+
+        Dispose();
+    }
+
     public void Dispose()
     {
         var buffer = _buffer;

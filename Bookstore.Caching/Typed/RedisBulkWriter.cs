@@ -129,7 +129,8 @@ public sealed partial class RedisBulkWriter(
                 continue;
             }
 
-            if (server.ServerType != ServerType.Standalone || primary is not null)
+            // A Unix socket, a Cluster, or two primaries: the multiplexer knows how to route those.
+            if (server.ServerType != ServerType.Standalone || primary is not null || server.EndPoint is not (IPEndPoint or DnsEndPoint))
             {
                 return null;
             }
