@@ -92,7 +92,7 @@ public sealed partial class RedisBulkWriter(
             var written = 0;
             for (var lane = 0; lane < lanes; lane++)
             {
-                if (sent[lane].Result is { } count)
+                if (await sent[lane].ConfigureAwait(false) is { } count)
                 {
                     written += count;
                 }
