@@ -41,9 +41,9 @@ public sealed partial class RedisBulkWriter(
     : IHostedService, IDisposable
 {
     /// <summary>The channel of bulk-write notifications: a source id line, then one key per line.</summary>
-    public static readonly RedisChannel BulkSetChannel = RedisChannel.Literal(BookstoreCachingExtensions.BackplaneChannelPrefix + ":bulk-set");
+    public static readonly RedisChannel BulkSetChannel = RedisChannel.Literal(BulkSetChannelName);
 
-    private static readonly string BulkSetChannelName = BookstoreCachingExtensions.BackplaneChannelPrefix + ":bulk-set";
+    private const string BulkSetChannelName = BookstoreCachingExtensions.BackplaneChannelPrefix + ":bulk-set";
 
     /// <summary>This process's id in its notifications, so it ignores its own (it drops its L1 copies as it writes).</summary>
     private readonly string _sourceId = Guid.NewGuid().ToString("N");
