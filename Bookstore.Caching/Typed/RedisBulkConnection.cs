@@ -48,7 +48,10 @@ internal sealed class RedisBulkConnection : IDisposable
     /// <exception cref="OperationCanceledException">The connect timeout passed or <paramref name="cancellationToken"/> was cancelled.</exception>
     public static async Task<RedisBulkConnection> OpenAsync(EndPoint endPoint, ConfigurationOptions configuration, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // An IP endpoint's own family (a host without IPv6 cannot open the dual-mode socket a host name needs).
+        var socket = endPoint is IPEndPoint ip
+            ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         RedisBulkConnection? connection = null;
         try
         {
