@@ -33,13 +33,18 @@ internal sealed class AppHostProcess : IAsyncDisposable
 
     public static AppHostProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var startInfo = new ProcessStartInfo(DotnetExecutable())
+        // Started as from a terminal, where SIGINT (Ctrl+C) is never ignored. When the test run itself was started in the
+        // background (`cmd &`, nohup), SIGINT and SIGQUIT are ignored and every child inherits that: .NET then rightly installs
+        // no Ctrl+C handler and the SIGINT test would see an AppHost that cannot be interrupted. env puts the default back.
+        var startInfo = new ProcessStartInfo("/usr/bin/env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = AppHostOutputDirectory(),
         };
+        startInfo.ArgumentList.Add("--default-signal=INT,QUIT");
+        startInfo.ArgumentList.Add(DotnetExecutable());
         startInfo.ArgumentList.Add("exec");
         startInfo.ArgumentList.Add(Path.Combine(AppHostOutputDirectory(), "Bookstore.AppHost.dll"));
         foreach (var arg in args)
