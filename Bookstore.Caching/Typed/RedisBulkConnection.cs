@@ -20,7 +20,6 @@ internal sealed class RedisBulkConnection : IDisposable
     private const int ReadBufferSize = 16 * 1024;
     private static readonly byte[] CrLf = "\r\n"u8.ToArray();
 
-    private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly byte[] _read = new byte[ReadBufferSize];
     private readonly ArrayBufferWriter<byte> _value = new(1024);
@@ -29,7 +28,6 @@ internal sealed class RedisBulkConnection : IDisposable
 
     private RedisBulkConnection(Socket socket, EndPoint endPoint)
     {
-        _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         EndPoint = endPoint;
     }
@@ -229,7 +227,7 @@ internal sealed class RedisBulkConnection : IDisposable
                     counts.Ok++;
                     break;
                 case (byte)':':
-                    counts.Integers++;
+                    // PUBLISH's receiver count: an answer, neither a written entry nor an error.
                     break;
                 case (byte)'-':
                     counts.Errors++;
@@ -249,7 +247,6 @@ internal sealed class RedisBulkConnection : IDisposable
     internal struct ReplyCounts
     {
         public int Ok;
-        public int Integers;
         public int Errors;
         public string? FirstError;
     }

@@ -209,7 +209,9 @@ public sealed partial class RedisBulkWriter(
                     bulk = null;
                     inFlight.Clear();
                     notice.Clear().Append(_sourceId);
-                    if (reused && !cancellationToken.IsCancellationRequested)
+                    // A kept connection closed while idle, not Redis answering too slowly (timeout fired): that one
+                    // would only run out again on a new connection.
+                    if (reused && !cancellationToken.IsCancellationRequested && !timeout.IsCancellationRequested)
                     {
                         reused = false;
                         LogKeptConnectionFailed(ex.GetType().Name);
