@@ -218,8 +218,8 @@ public sealed class CacheBulkWriteTests
         Assert.Equal(1, await cache.SetManyAsync(CacheType.Books, [Write(Dune)], Ct));
         var pausesBefore = writer.Pauses;
 
-        // Redis stops answering for half a second just as the write starts: its first batches come back that late.
-        var stall = admin.GetDatabase().ExecuteAsync("DEBUG", "SLEEP", "0.5");
+        // Redis stops answering for a second just as the write starts: its first batches come back that late.
+        var stall = admin.GetDatabase().ExecuteAsync("DEBUG", "SLEEP", "1");
         await Task.Delay(50, Ct);
         var books = Enumerable.Range(1, RedisBulkWriter.BatchSize * 12).Select(i => Dune with { Id = i }).ToList();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -228,10 +228,11 @@ public sealed class CacheBulkWriteTests
         await stall;
 
         Assert.Equal(books.Count, written);
-        Assert.True(writer.Pauses > pausesBefore, "The write did not pause after waiting about 450 ms for a batch.");
+        Assert.True(writer.Pauses > pausesBefore, "The write did not pause after waiting most of a second for a batch.");
 
-        // The rest of the stall (about 450 ms), then a pause as long as that wait.
-        Assert.True(elapsed > TimeSpan.FromMilliseconds(700), $"The write took {elapsed.TotalMilliseconds:F0} ms: no pause after the stall.");
+        // The rest of the stall (1 s less the time the write took to start, 50 ms when the machine is idle), then a
+        // pause as long as that wait: twice the rest, over 900 ms for any start within 550 ms (a busy CI machine's delay).
+        Assert.True(elapsed > TimeSpan.FromMilliseconds(900), $"The write took {elapsed.TotalMilliseconds:F0} ms: no pause after the stall.");
         foreach (var book in books.Where(b => b.Id % 101 == 0))
         {
             Assert.True(await admin.GetDatabase().KeyExistsAsync($"bookstore:v1:books:{book.Id}"));
