@@ -173,10 +173,45 @@ public sealed class RedisServer : IAsyncDisposable
         return directory?.FullName ?? throw new InvalidOperationException("Bookstore.Aspire.sln not found above the test output.");
     }
 
+    /// <summary>
+    /// A free port below the kernel's ephemeral range. A port the kernel hands out (bind to port 0, or a client's
+    /// connect) can come back as the source port of an outgoing connection: while the server is killed, a reconnecting
+    /// client could then connect to itself on that very port (TCP simultaneous open), and the restarted server could
+    /// not bind it. Ports below the range are never chosen by the kernel.
+    /// </summary>
     private static int FreePort()
     {
+        var lowestEphemeral = EphemeralPortRangeStart();
+        for (var attempt = 0; attempt < 50 && lowestEphemeral > 11_000; attempt++)
+        {
+            var port = Random.Shared.Next(10_000, lowestEphemeral);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: another one.
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static int EphemeralPortRangeStart()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32_768;
+        }
     }
 }
