@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -12,5 +13,46 @@ public static class LoopbackPort
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// A loopback port free right now, below the kernel's ephemeral range, for a server that is stopped and started
+    /// again on the same port. A port from <see cref="FindFree"/> can come back as the source port of an outgoing
+    /// connection: while the server is down, a reconnecting client could connect to itself on that very port (TCP
+    /// simultaneous open), and the restarted server could not bind it. The kernel never picks ports below the range.
+    /// Falls back to <see cref="FindFree"/> when there is no such range to choose from.
+    /// </summary>
+    public static int FindFreeBelowEphemeralRange()
+    {
+        var lowestEphemeral = EphemeralRangeStart();
+        for (var attempt = 0; attempt < 50 && lowestEphemeral > 11_000; attempt++)
+        {
+            var port = Random.Shared.Next(10_000, lowestEphemeral);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: another one.
+            }
+        }
+
+        return FindFree();
+    }
+
+    private static int EphemeralRangeStart()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32_768;
+        }
     }
 }

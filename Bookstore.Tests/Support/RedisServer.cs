@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Aspire.Hosting;
+using Bookstore.AppHost.Local;
 using Bookstore.AppHost.Profiles;
 using Bookstore.AppHost.Redis;
 
@@ -52,7 +51,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts a server. <paramref name="extraArgs"/> are redis-server options such as <c>--maxmemory 2mb</c>.</summary>
     public static async Task<RedisServer> StartAsync(params string[] extraArgs)
     {
-        var server = new RedisServer(FreePort(), extraArgs);
+        var server = new RedisServer(LoopbackPort.FindFreeBelowEphemeralRange(), extraArgs);
         await server.StartAgainAsync();
         return server;
     }
@@ -63,7 +62,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// </summary>
     public static async Task<RedisServer> StartWithUsersAsync(BookstoreProfile? profile = null)
     {
-        var server = new RedisServer(FreePort(), [], new RedisUserPasswords(NewPassword(), NewPassword(), NewPassword()));
+        var server = new RedisServer(LoopbackPort.FindFreeBelowEphemeralRange(), [], new RedisUserPasswords(NewPassword(), NewPassword(), NewPassword()));
         var repository = RepositoryRoot();
         var rendered = RedisUsers.Render(await File.ReadAllTextAsync(Path.Combine(repository, "redis", RedisUsers.FileName)), server.Users!);
         await File.WriteAllTextAsync(Path.Combine(server.DataDirectory, RedisUsers.FileName), rendered);
@@ -77,7 +76,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts a server whose options depend on its port (e.g. <c>--port 0 --tls-port {port}</c>).</summary>
     public static async Task<RedisServer> StartAsync(Func<int, string[]> extraArgsForPort)
     {
-        var port = FreePort();
+        var port = LoopbackPort.FindFreeBelowEphemeralRange();
         var server = new RedisServer(port, extraArgsForPort(port));
         await server.StartAgainAsync();
         return server;
@@ -171,47 +170,5 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         return directory?.FullName ?? throw new InvalidOperationException("Bookstore.Aspire.sln not found above the test output.");
-    }
-
-    /// <summary>
-    /// A free port below the kernel's ephemeral range. A port the kernel hands out (bind to port 0, or a client's
-    /// connect) can come back as the source port of an outgoing connection: while the server is killed, a reconnecting
-    /// client could then connect to itself on that very port (TCP simultaneous open), and the restarted server could
-    /// not bind it. Ports below the range are never chosen by the kernel.
-    /// </summary>
-    private static int FreePort()
-    {
-        var lowestEphemeral = EphemeralPortRangeStart();
-        for (var attempt = 0; attempt < 50 && lowestEphemeral > 11_000; attempt++)
-        {
-            var port = Random.Shared.Next(10_000, lowestEphemeral);
-            try
-            {
-                using var probe = new TcpListener(IPAddress.Loopback, port);
-                probe.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken: another one.
-            }
-        }
-
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static int EphemeralPortRangeStart()
-    {
-        try
-        {
-            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
-            return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return 32_768;
-        }
     }
 }
