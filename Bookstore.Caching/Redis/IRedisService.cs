@@ -5,7 +5,8 @@ namespace Bookstore.Caching.Redis;
 /// Keys are namespaced under <c>bookstore:</c> (keys already built by <c>CacheKeyBuilder</c> are used as they are).
 /// No method throws because Redis failed or timed out; each says below what it returns instead.
 /// Every call is timed and counted in <see cref="Metrics.CacheMetrics"/>; failures also count as errors.
-/// Cancellation is honoured: a cancelled call throws <see cref="OperationCanceledException"/>.
+/// Cancellation is honoured: a call whose token is already cancelled throws <see cref="OperationCanceledException"/>
+/// before it sends anything; one cancelled while it waits throws as well, unless Redis has already answered.
 /// </summary>
 public interface IRedisService
 {

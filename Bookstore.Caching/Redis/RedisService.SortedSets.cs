@@ -11,6 +11,7 @@ public sealed partial class RedisService
         ArgumentException.ThrowIfNullOrEmpty(member);
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -30,6 +31,7 @@ public sealed partial class RedisService
         ArgumentException.ThrowIfNullOrEmpty(member);
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -52,6 +54,7 @@ public sealed partial class RedisService
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -91,6 +94,7 @@ public sealed partial class RedisService
             values[i] = members[i];
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {

@@ -37,6 +37,7 @@ public sealed partial class RedisService(
     {
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -65,6 +66,7 @@ public sealed partial class RedisService(
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
         var payload = Encode(cacheType, value);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -84,6 +86,7 @@ public sealed partial class RedisService(
     {
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -103,6 +106,7 @@ public sealed partial class RedisService(
     {
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -129,6 +133,7 @@ public sealed partial class RedisService(
         ValidateTimeToLive(timeToLive);
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -149,6 +154,7 @@ public sealed partial class RedisService(
     {
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -186,6 +192,7 @@ public sealed partial class RedisService(
         }
 
         var cacheType = CacheTypeOf(redisKeys[0]);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         var results = new CacheLookup<T>[keys.Count];
         try
@@ -235,6 +242,7 @@ public sealed partial class RedisService(
         }
 
         var cacheType = CacheTypeOf(encoded[0].Key);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -312,6 +320,7 @@ public sealed partial class RedisService(
     {
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
+        cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         try
         {

@@ -236,6 +236,12 @@ public sealed class RedisServiceTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => redis.GetAsync<Book>("book:1", cancelled.Token));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => redis.IncrementAsync("visits", 1, cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => redis.SetAsync("book:1", Dune, cancellationToken: cancelled.Token));
+
+        // A call cancelled before it starts sends nothing: neither the counter nor the book reached Redis.
+        var db = host.Get<IConnectionMultiplexer>().GetDatabase();
+        Assert.False(await db.KeyExistsAsync("bookstore:visits"));
+        Assert.False(await db.KeyExistsAsync("bookstore:book:1"));
     }
 
     [Fact(Timeout = 120_000)]
