@@ -21,8 +21,18 @@ public sealed partial class EfCatalogStore(IDbContextFactory<CatalogDbContext> c
     public async Task<Book?> GetBookAsync(int id, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var entity = await WithAuthors(db.Books.AsNoTracking()).FirstOrDefaultAsync(b => b.Id == id, cancellationToken);
-        return entity?.ToBook();
+
+        // Two lookups by key: the book, then its author links by BookId (the first column of their key). EF's one query
+        // with Include joins the authors through a subquery that SQLite materializes for the whole catalog, so a cache
+        // miss grew with the catalog (7 ms a book at 10,000 books against 0.08 ms at 52).
+        var entity = await db.Books.AsNoTracking().FirstOrDefaultAsync(b => b.Id == id, cancellationToken);
+        if (entity is null)
+        {
+            return null;
+        }
+
+        entity.Authors = await db.BookAuthors.AsNoTracking().Include(a => a.Author).Where(a => a.BookId == id).ToListAsync(cancellationToken);
+        return entity.ToBook();
     }
 
     public async Task<BookPage> ListBooksAsync(BookQuery query, CancellationToken cancellationToken)
