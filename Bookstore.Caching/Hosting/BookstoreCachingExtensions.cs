@@ -47,6 +47,10 @@ public static class BookstoreCachingExtensions
             {
                 // Our health check reports Degraded from the connection manager's PING; Aspire's would report Unhealthy.
                 settings.DisableHealthChecks = true;
+
+                // A span per Redis command only with cache instrumentation on (Bookstore:Telemetry:CacheInstrumentation;
+                // not set: in Development): the client's profiler otherwise keeps a session per request, sampled or not.
+                settings.DisableTracing = !(builder.Configuration.GetValue<bool?>(CacheInstrumentationSetting) ?? builder.Environment.IsDevelopment());
                 settings.ConnectionString ??= RedisClientConfiguration.ConnectionStringFrom(redisOptions);
             },
             configuration =>
@@ -84,6 +88,15 @@ public static class BookstoreCachingExtensions
     /// <summary>The channel prefix of the FusionCache backplane (the ACL grants the app user this channel pattern).</summary>
     public const string BackplaneChannelPrefix = "bookstore:backplane";
 
+    /// <summary>
+    /// The switch for the cache libraries' own spans and meters (ServiceDefaults' <c>TelemetryOptions.CacheInstrumentation</c>),
+    /// read here too because Aspire's Redis client decides on its command tracing while it is added.
+    /// </summary>
+    public const string CacheInstrumentationSetting = "Bookstore:Telemetry:CacheInstrumentation";
+
+    /// <summary>The log category of FusionCache's own lines (and the prefix of its meters and activity source).</summary>
+    public const string FusionCacheLogCategory = "ZiggyCreatures.Caching.Fusion";
+
     /// <summary>Entries the L1 memory cache holds per process before it compacts (each entry counts 1).</summary>
     public const int L1MaxEntries = 50_000;
 
@@ -95,6 +108,13 @@ public static class BookstoreCachingExtensions
     public static IHostApplicationBuilder AddBookstoreCache(this IHostApplicationBuilder builder, string connectionName = "cache")
     {
         builder.AddBookstoreRedis(connectionName);
+
+        // FusionCache logs every operation (several lines a cache call); a service logs none of them unless its
+        // configuration names the category (Logging:LogLevel:ZiggyCreatures.Caching.Fusion), which then decides.
+        if (!builder.Configuration.GetSection("Logging:LogLevel").GetChildren().Any(level => level.Key.StartsWith(FusionCacheLogCategory, StringComparison.Ordinal)))
+        {
+            builder.Logging.AddFilter(FusionCacheLogCategory, LogLevel.Warning);
+        }
 
         var cacheOptions = builder.Configuration.GetSection(CacheOptions.SectionName).Get<CacheOptions>() ?? new CacheOptions();
         var policies = new CachePolicyTable(cacheOptions.Policies);
