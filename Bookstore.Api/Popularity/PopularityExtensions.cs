@@ -11,6 +11,7 @@ public static class PopularityExtensions
         builder.Services.AddOptions<PopularityOptions>().BindConfiguration(PopularityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<BookViews>();
+        builder.Services.AddHostedService<BookViewsFlusher>();
         builder.Services.AddSingleton<ReaderActivity>();
         builder.Services.AddSingleton<PopularBooks>();
         return builder;

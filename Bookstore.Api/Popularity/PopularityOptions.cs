@@ -18,4 +18,11 @@ public sealed class PopularityOptions
     /// <summary>A reader counts as recently active for this many minutes after their last session or request.</summary>
     [Range(1, 30 * 24 * 60)]
     public int ActiveReaderWindowMinutes { get; set; } = 24 * 60;
+
+    /// <summary>
+    /// How often the views counted in this process are sent to Redis, as one batch (one ZINCRBY per book viewed). Views
+    /// of the last interval are lost if the process dies; a longer interval means fewer Redis commands and a later ranking.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan ViewFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -237,6 +237,8 @@ public class CacheHitBenchmarks
 
         public Task<CounterResult> IncrementScoreAsync(string key, string member, long by = 1, CancellationToken cancellationToken = default) => throw Unsupported();
 
+        public Task<bool> IncrementScoresAsync(string key, IReadOnlyCollection<KeyValuePair<string, long>> increments, CancellationToken cancellationToken = default) => throw Unsupported();
+
         public Task<bool> SetScoreAsync(string key, string member, double score, CancellationToken cancellationToken = default) => throw Unsupported();
 
         public Task<CacheLookup<IReadOnlyList<ScoredMember>>> GetTopScoresAsync(

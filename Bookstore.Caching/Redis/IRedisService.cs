@@ -52,6 +52,12 @@ public interface IRedisService
     /// </summary>
     Task<CounterResult> IncrementScoreAsync(string key, string member, long by = 1, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Adds to many members' scores in one sorted set (one ZINCRBY each, sent as one batch: one round trip), e.g. counts
+    /// added up in process and flushed together. Failure: false (some of the increments may have been applied).
+    /// </summary>
+    Task<bool> IncrementScoresAsync(string key, IReadOnlyCollection<KeyValuePair<string, long>> increments, CancellationToken cancellationToken = default);
+
     /// <summary>Sets a member's score in a sorted set (ZADD), e.g. the time of a user's last activity. Failure: false.</summary>
     Task<bool> SetScoreAsync(string key, string member, double score, CancellationToken cancellationToken = default);
 

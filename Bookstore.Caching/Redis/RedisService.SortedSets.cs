@@ -26,6 +26,46 @@ public sealed partial class RedisService
         }
     }
 
+    public async Task<bool> IncrementScoresAsync(string key, IReadOnlyCollection<KeyValuePair<string, long>> increments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(increments);
+        var redisKey = Namespaced(key);
+        if (increments.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (var (member, _) in increments)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(member, nameof(increments));
+        }
+
+        var cacheType = CacheTypeOf(redisKey);
+        cancellationToken.ThrowIfCancellationRequested();
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            // One batch: the ZINCRBYs leave in one write and their replies come back in one round trip.
+            var batch = Db.CreateBatch();
+            var pending = new Task<double>[increments.Count];
+            var i = 0;
+            foreach (var (member, by) in increments)
+            {
+                pending[i++] = batch.SortedSetIncrementAsync(redisKey, member, by);
+            }
+
+            batch.Execute();
+            await Task.WhenAll(pending).WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            metrics.RecordOperation("increment_scores", cacheType, Stopwatch.GetElapsedTime(started));
+            return true;
+        }
+        catch (Exception ex) when (IsRedisFailure(ex, cancellationToken))
+        {
+            Failed("increment_scores", cacheType, started, ex);
+            return false;
+        }
+    }
+
     public async Task<bool> SetScoreAsync(string key, string member, double score, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(member);
