@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Bookstore.ServiceDefaults.Telemetry;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -20,11 +22,15 @@ public static class ServiceDefaultsExtensions
 
     public const string MetricsEndpointPath = "/metrics";
 
-    /// <summary>Meter names every Bookstore service publishes: ours and FusionCache's (all its levels).</summary>
-    public static readonly string[] BookstoreMeters = ["Bookstore.Cache", "Bookstore.Redis", "ZiggyCreatures.Caching.Fusion*"];
+    /// <summary>Meter names every Bookstore service publishes (the telemetry contract in the README).</summary>
+    public static readonly string[] BookstoreMeters = ["Bookstore.Cache", "Bookstore.Redis"];
 
-    /// <summary>Trace sources: FusionCache's operations (StackExchange.Redis commands come from Aspire's Redis client).</summary>
-    public static readonly string[] BookstoreTraceSources = ["ZiggyCreatures.Caching.Fusion*"];
+    /// <summary>
+    /// FusionCache's own meters and activity sources (all its levels), listened to only with cache instrumentation on
+    /// (<see cref="TelemetryOptions.CacheInstrumentation"/>). While anything listens, FusionCache builds its tags (boxed
+    /// values included) for every cache call, sampled or not: that cost an L1 hit more than the hit itself.
+    /// </summary>
+    public static readonly string[] FusionCacheInstrumentation = ["ZiggyCreatures.Caching.Fusion*"];
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -52,12 +58,17 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
+        var samplingRatio = TraceSamplingRatioOf(builder);
+        var telemetry = builder.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        var cacheInstrumentation = telemetry.CacheInstrumentation ?? builder.Environment.IsDevelopment();
+        builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(BookstoreMeters)
+                .AddMeter(cacheInstrumentation ? FusionCacheInstrumentation : [])
                 // .NET's runtime gauges end in ".count", which Prometheus reserves for histograms and summaries
                 // (promtool rejects dotnet_assembly_count); these views give them names it accepts.
                 .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assembly.loaded" })
@@ -69,8 +80,10 @@ public static class ServiceDefaultsExtensions
                     : null)
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
+                // A trace is recorded or not where it starts; every span below it (a cache call, a Redis command) follows.
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(samplingRatio)))
                 .AddSource(builder.Environment.ApplicationName)
-                .AddSource(BookstoreTraceSources)
+                .AddSource(cacheInstrumentation ? FusionCacheInstrumentation : [])
                 .AddAspNetCoreInstrumentation(options =>
                     // Health probes would drown the traces the dashboard is for.
                     options.Filter = context =>
@@ -85,6 +98,28 @@ public static class ServiceDefaultsExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// <c>Bookstore:Telemetry:TraceSamplingRatio</c>, or its default for the environment (every trace in Development).
+    /// Read here rather than from options, because the sampler is fixed while the tracer is built; checked at once.
+    /// </summary>
+    internal static double TraceSamplingRatioOf(IHostApplicationBuilder builder)
+    {
+        const string key = TelemetryOptions.SectionName + ":" + nameof(TelemetryOptions.TraceSamplingRatio);
+        var text = builder.Configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return builder.Environment.IsDevelopment() ? 1.0 : TelemetryOptions.DefaultProductionRatio;
+        }
+
+        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio)
+            || ratio is < 0 or > 1 || double.IsNaN(ratio))
+        {
+            throw new InvalidOperationException($"{key} is '{text}': expected a number from 0 (no traces) to 1 (every trace), e.g. 0.1.");
+        }
+
+        return ratio;
     }
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder)

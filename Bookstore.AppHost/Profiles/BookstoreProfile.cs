@@ -13,6 +13,9 @@ public enum MonitoringLevel
 /// <paramref name="AppendFsync"/> is redis-server's AOF fsync policy: <c>everysec</c> can lose about the last second of
 /// acknowledged writes when the host (not only the process) crashes; <c>always</c> loses none but waits for the disk on
 /// every write. Every profile keeps <c>everysec</c>: the catalog store, not Redis, is the source of truth.
+/// <paramref name="TraceSamplingRatio"/> is the share of requests traced (parent-based): every one while developing, one
+/// in ten in Production. <paramref name="CacheInstrumentation"/> adds FusionCache's spans and meters and a span per Redis
+/// command: useful on the dashboard while developing, a cost on every cache call (docs/performance.md).
 /// </summary>
 public sealed record BookstoreProfile(
     string Name,
@@ -22,15 +25,17 @@ public sealed record BookstoreProfile(
     MonitoringLevel Monitoring,
     int ReadReplicas,
     string AppendFsync,
+    double TraceSamplingRatio,
+    bool CacheInstrumentation,
     WarmingPlan Warming)
 {
     public const string ConfigurationKey = "Bookstore:Profile";
 
-    public static BookstoreProfile Local { get; } = new("Local", "512mb", 50, 1024, MonitoringLevel.Basic, 0, "everysec", new(TopBooks: 200, ActiveReaders: 50, IntervalMinutes: 15));
+    public static BookstoreProfile Local { get; } = new("Local", "512mb", 50, 1024, MonitoringLevel.Basic, 0, "everysec", 1.0, true, new(TopBooks: 200, ActiveReaders: 50, IntervalMinutes: 15));
 
-    public static BookstoreProfile Development { get; } = new("Development", "1gb", 100, 1024, MonitoringLevel.Full, 0, "everysec", new(TopBooks: 1000, ActiveReaders: 200, IntervalMinutes: 15));
+    public static BookstoreProfile Development { get; } = new("Development", "1gb", 100, 1024, MonitoringLevel.Full, 0, "everysec", 1.0, true, new(TopBooks: 1000, ActiveReaders: 200, IntervalMinutes: 15));
 
-    public static BookstoreProfile Production { get; } = new("Production", "2gb", 200, 2048, MonitoringLevel.FullWithAlerts, 1, "everysec", new(TopBooks: 5000, ActiveReaders: 1000, IntervalMinutes: 10));
+    public static BookstoreProfile Production { get; } = new("Production", "2gb", 200, 2048, MonitoringLevel.FullWithAlerts, 1, "everysec", 0.1, false, new(TopBooks: 5000, ActiveReaders: 1000, IntervalMinutes: 10));
 
     public static IReadOnlyList<BookstoreProfile> All { get; } = [Local, Development, Production];
 

@@ -15,6 +15,8 @@ public static class BookstoreProfileExtensions
         return builder
             .WithEnvironment("Bookstore__Profile", profile.Name)
             .WithEnvironment("Bookstore__Cache__CompressionThresholdBytes", profile.CompressionThresholdBytes.ToString(CultureInfo.InvariantCulture))
-            .WithEnvironment("Bookstore__Redis__MonitoringLevel", profile.Monitoring.ToString());
+            .WithEnvironment("Bookstore__Redis__MonitoringLevel", profile.Monitoring.ToString())
+            .WithEnvironment("Bookstore__Telemetry__TraceSamplingRatio", profile.TraceSamplingRatio.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("Bookstore__Telemetry__CacheInstrumentation", profile.CacheInstrumentation ? "true" : "false");
     }
 }
