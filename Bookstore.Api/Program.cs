@@ -9,6 +9,7 @@ builder.AddRecommendations();
 builder.AddBookstoreSecurity();
 builder.AddPopularity();
 builder.AddApiProblemDetails();
+builder.AddApiJson();
 builder.Services.AddOpenApi(options => options.AddBookstoreSecuritySchemes());
 
 var app = builder.Build();
@@ -25,12 +26,7 @@ app.UseAuthorization();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
-app.UseSwaggerUI(options =>
-{
-    // The browsable UI over the document MapOpenApi serves; its assets ship inside the package.
-    options.RoutePrefix = "docs";
-    options.SwaggerEndpoint("/openapi/v1.json", "Bookstore API v1");
-});
+app.UseApiDocsUi();
 app.MapRedisDiagnosticsApi();
 app.MapMonitoringApi();
 app.MapBooksApi();

@@ -30,6 +30,9 @@ public sealed record CachePolicy(
     public bool IsPersistent => Strategy == CacheStrategy.Persistent;
 
     public bool FailSafe => FailSafeMaxDuration > TimeSpan.Zero;
+
+    /// <summary>The type is not cached at all: see <see cref="CachePolicyOverride.Bypass"/>.</summary>
+    public bool Bypass { get; init; }
 }
 
 /// <summary>Configuration overrides of one type's policy (<c>Bookstore:Cache:Policies:{Type}</c>); unset fields keep the default.</summary>
@@ -48,4 +51,11 @@ public sealed class CachePolicyOverride
     public float? EagerRefreshThreshold { get; set; }
 
     public TimeSpan? JitterMaxDuration { get; set; }
+
+    /// <summary>
+    /// For diagnosis and benchmarks only, never in a profile: every read of the type goes to its source (the factory),
+    /// nothing of it is read from or written to either level, and reads answer <c>X-Cache: bypass</c>. It measures
+    /// what the cache saves (bench/read-path.sh); the service warns at start while it is on.
+    /// </summary>
+    public bool? Bypass { get; set; }
 }

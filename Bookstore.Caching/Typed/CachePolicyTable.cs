@@ -56,6 +56,7 @@ public sealed class CachePolicyTable
             FailSafeMaxDuration = change.FailSafeMaxDuration ?? policy.FailSafeMaxDuration,
             EagerRefreshThreshold = change.EagerRefreshThreshold ?? policy.EagerRefreshThreshold,
             JitterMaxDuration = change.JitterMaxDuration ?? policy.JitterMaxDuration,
+            Bypass = change.Bypass ?? policy.Bypass,
         };
     }
 

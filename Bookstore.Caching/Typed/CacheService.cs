@@ -41,6 +41,10 @@ public sealed partial class CacheService : ICacheService
         _policies = policies;
         _bulk = bulk;
         _slots = [.. policies.All.Select(p => new TypeSlot(p, caches.GetCache(CacheNameOf(p.Type)), metrics))];
+        foreach (var policy in policies.All.Where(p => p.Bypass))
+        {
+            LogBypassed(policy.Type);
+        }
     }
 
     public CachePolicy PolicyOf(CacheType type) => _policies[type];
@@ -49,6 +53,11 @@ public sealed partial class CacheService : ICacheService
     {
         var slot = _slots[(int)type];
         var key = slot.KeyFor(id);
+        if (slot.Policy.Bypass)
+        {
+            return new ValueTask<CacheLookup<T>>(CacheLookup<T>.Miss);
+        }
+
         if (slot.Policy.UseL1)
         {
             var probe = slot.Cache.TryGetAsync<T>(key, slot.MemoryOnly, cancellationToken);
@@ -72,6 +81,11 @@ public sealed partial class CacheService : ICacheService
     {
         var slot = _slots[(int)type];
         var key = slot.KeyFor(id);
+        if (slot.Policy.Bypass)
+        {
+            return;
+        }
+
         var started = Stopwatch.GetTimestamp();
         if (slot.Policy.IsPersistent)
         {
@@ -121,15 +135,29 @@ public sealed partial class CacheService : ICacheService
     public ValueTask<T> GetOrSetAsync<T>(
         CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(factory);
+
         // An L1 hit completes synchronously: unwrap it without an async state machine.
-        var entry = GetOrSetEntryCore(type, id, factory, tags, tagsOf: null, cancellationToken);
+        var entry = GetOrSetEntryCore(type, id, factory, CallWithoutState<T>(), tags, tagsOf: null, cancellationToken);
         return entry.IsCompletedSuccessfully ? new ValueTask<T>(entry.Result.Value) : ValueOf(entry);
     }
 
     /// <summary><see cref="GetOrSetAsync{T}"/> that also says where the value came from (for <c>X-Cache</c>).</summary>
     public ValueTask<CachedValue<T>> GetOrSetEntryAsync<T>(
-        CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default) =>
-        GetOrSetEntryCore(type, id, factory, tags, tagsOf: null, cancellationToken);
+        CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        return GetOrSetEntryCore(type, id, factory, CallWithoutState<T>(), tags, tagsOf: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="GetOrSetEntryAsync{T}(CacheType, string, Func{CancellationToken, Task{T}}, IEnumerable{string}?, CancellationToken)"/>
+    /// with the factory's state passed in: a static factory then allocates nothing on a hit (no closure per call).
+    /// </summary>
+    public ValueTask<CachedValue<T>> GetOrSetEntryAsync<TState, T>(
+        CacheType type, string id, TState state, Func<TState, CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null,
+        CancellationToken cancellationToken = default) =>
+        GetOrSetEntryCore(type, id, state, factory, tags, tagsOf: null, cancellationToken);
 
     /// <summary>
     /// <see cref="GetOrSetEntryAsync{T}"/> for values whose tags are known only once loaded (a list page tagged with every
@@ -138,8 +166,9 @@ public sealed partial class CacheService : ICacheService
     public ValueTask<CachedValue<T>> GetOrSetTaggedEntryAsync<T>(
         CacheType type, string id, Func<CancellationToken, Task<T>> factory, Func<T, IEnumerable<string>> tagsOf, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(factory);
         ArgumentNullException.ThrowIfNull(tagsOf);
-        return GetOrSetEntryCore(type, id, factory, tags: null, tagsOf, cancellationToken);
+        return GetOrSetEntryCore(type, id, factory, CallWithoutState<T>(), tags: null, tagsOf, cancellationToken);
     }
 
     public async ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default)
@@ -215,12 +244,20 @@ public sealed partial class CacheService : ICacheService
 
     private static async ValueTask<T> ValueOf<T>(ValueTask<CachedValue<T>> entry) => (await entry.ConfigureAwait(false)).Value;
 
-    private ValueTask<CachedValue<T>> GetOrSetEntryCore<T>(
-        CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags, Func<T, IEnumerable<string>>? tagsOf, CancellationToken cancellationToken)
+    /// <summary>The state-passing form of a factory that takes no state: the factory itself is the state.</summary>
+    private static Func<Func<CancellationToken, Task<T>>, CancellationToken, Task<T>> CallWithoutState<T>() => StatelessFactory<T>.Call;
+
+    private ValueTask<CachedValue<T>> GetOrSetEntryCore<TState, T>(
+        CacheType type, string id, TState state, Func<TState, CancellationToken, Task<T>> factory, IEnumerable<string>? tags,
+        Func<T, IEnumerable<string>>? tagsOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(factory);
         var slot = _slots[(int)type];
         var key = slot.KeyFor(id);
+        if (slot.Policy.Bypass)
+        {
+            return BypassAsync(state, factory, cancellationToken);
+        }
 
         // The L1 fast path: one memory lookup (FusionCache's own hit path) and one striped counter increment.
         if (slot.Policy.UseL1)
@@ -228,7 +265,7 @@ public sealed partial class CacheService : ICacheService
             var probe = slot.Cache.TryGetAsync<T>(key, slot.MemoryOnly, cancellationToken);
             if (!probe.IsCompletedSuccessfully)
             {
-                return GetOrSetAfterProbeAsync(slot, key, probe, factory, tags, tagsOf, cancellationToken);
+                return GetOrSetAfterProbeAsync(slot, key, probe, state, factory, tags, tagsOf, cancellationToken);
             }
 
             var memory = probe.Result;
@@ -239,11 +276,14 @@ public sealed partial class CacheService : ICacheService
             }
         }
 
-        return GetOrSetMissAsync(slot, key, factory, tags, tagsOf, Stopwatch.GetTimestamp(), cancellationToken);
+        return GetOrSetMissAsync(slot, key, state, factory, tags, tagsOf, Stopwatch.GetTimestamp(), cancellationToken);
     }
 
-    private async ValueTask<CachedValue<T>> GetOrSetAfterProbeAsync<T>(
-        TypeSlot slot, string key, ValueTask<MaybeValue<T>> probe, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags,
+    private static async ValueTask<CachedValue<T>> BypassAsync<TState, T>(TState state, Func<TState, CancellationToken, Task<T>> factory, CancellationToken cancellationToken) =>
+        new(await factory(state, cancellationToken).ConfigureAwait(false), CacheSource.Bypass);
+
+    private async ValueTask<CachedValue<T>> GetOrSetAfterProbeAsync<TState, T>(
+        TypeSlot slot, string key, ValueTask<MaybeValue<T>> probe, TState state, Func<TState, CancellationToken, Task<T>> factory, IEnumerable<string>? tags,
         Func<T, IEnumerable<string>>? tagsOf, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -254,14 +294,14 @@ public sealed partial class CacheService : ICacheService
             return new CachedValue<T>(memory.Value, CacheSource.L1);
         }
 
-        return await GetOrSetMissAsync(slot, key, factory, tags, tagsOf, started, cancellationToken).ConfigureAwait(false);
+        return await GetOrSetMissAsync(slot, key, state, factory, tags, tagsOf, started, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<CachedValue<T>> GetOrSetMissAsync<T>(
-        TypeSlot slot, string key, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags, Func<T, IEnumerable<string>>? tagsOf,
-        long started, CancellationToken cancellationToken)
+    private async ValueTask<CachedValue<T>> GetOrSetMissAsync<TState, T>(
+        TypeSlot slot, string key, TState state, Func<TState, CancellationToken, Task<T>> factory, IEnumerable<string>? tags,
+        Func<T, IEnumerable<string>>? tagsOf, long started, CancellationToken cancellationToken)
     {
-        var call = new FactoryCall<T>(factory, slot.Policy.IsPersistent ? this : null, slot, key, tagsOf);
+        var call = new FactoryCall<TState, T>(state, factory, slot.Policy.IsPersistent ? this : null, slot, key, tagsOf);
         T value;
         try
         {
@@ -335,6 +375,10 @@ public sealed partial class CacheService : ICacheService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Served a stale {CacheType} value for {Key}: its source failed (fail-safe)")]
     private partial void LogServedStale(string cacheType, string key);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Cache type {CacheType} is bypassed: every read goes to its source (the type's Bypass policy setting, for diagnosis and benchmarks only)")]
+    private partial void LogBypassed(CacheType cacheType);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleared cache type {CacheType} in every level and replica")]
     private partial void LogCleared(string cacheType);
@@ -447,9 +491,15 @@ public sealed partial class CacheService : ICacheService
         }
     }
 
+    private static class StatelessFactory<T>
+    {
+        public static readonly Func<Func<CancellationToken, Task<T>>, CancellationToken, Task<T>> Call = static (factory, ct) => factory(ct);
+    }
+
     /// <summary>One factory run: records whether it ran and failed, and writes persistent values through without a TTL.</summary>
-    private sealed class FactoryCall<T>(
-        Func<CancellationToken, Task<T>> factory, CacheService? persistentOwner, TypeSlot slot, string key, Func<T, IEnumerable<string>>? tagsOf)
+    private sealed class FactoryCall<TState, T>(
+        TState state, Func<TState, CancellationToken, Task<T>> factory, CacheService? persistentOwner, TypeSlot slot, string key,
+        Func<T, IEnumerable<string>>? tagsOf)
     {
         private bool _ran;
         private bool _failed;
@@ -475,7 +525,7 @@ public sealed partial class CacheService : ICacheService
             _ran = true;
             try
             {
-                var value = await factory(cancellationToken).ConfigureAwait(false);
+                var value = await factory(state, cancellationToken).ConfigureAwait(false);
                 if (tagsOf is not null)
                 {
                     // FusionCache's adaptive tags: set in the factory, stored with the entry it writes.

@@ -33,6 +33,19 @@ public interface ICacheService
         IEnumerable<string>? tags = null,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="GetOrSetEntryAsync{T}(CacheType, string, Func{CancellationToken, Task{T}}, IEnumerable{string}?, CancellationToken)"/>
+    /// with the factory's state passed in, so that a static factory allocates nothing on a hit.
+    /// </summary>
+    ValueTask<CachedValue<T>> GetOrSetEntryAsync<TState, T>(
+        CacheType type,
+        string id,
+        TState state,
+        Func<TState, CancellationToken, Task<T>> factory,
+        IEnumerable<string>? tags = null,
+        CancellationToken cancellationToken = default) =>
+        GetOrSetEntryAsync(type, id, ct => factory(state, ct), tags, cancellationToken);
+
     ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default);
 
     /// <summary>
