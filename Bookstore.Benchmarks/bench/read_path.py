@@ -332,6 +332,9 @@ def main():
     for tool in ("wrk", "redis-server", "redis-cli", "redis-benchmark"):
         if not shutil.which(tool):
             sys.exit(f"read-path: '{tool}' is not on PATH (Debian: apt-get install wrk redis-server redis-tools)")
+    for dll in (API_DLL, BENCH_DLL):
+        if not os.path.isfile(dll):
+            sys.exit(f"read-path: {dll} is not built; run without NO_BUILD=1, or build {CONFIGURATION} first")
     if not os.path.isfile(CSV):
         sys.exit(f"read-path: the goodbooks CSV is not at {CSV}; set BOOKSTORE_GOODBOOKS_CSV")
     directory = tempfile.mkdtemp(prefix="bookstore-read-path-")
