@@ -9,7 +9,6 @@ builder.AddRecommendations();
 builder.AddBookstoreSecurity();
 builder.AddPopularity();
 builder.AddApiProblemDetails();
-builder.AddApiJson();
 builder.Services.AddOpenApi(options => options.AddBookstoreSecuritySchemes());
 
 var app = builder.Build();

@@ -58,8 +58,8 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
-        var samplingRatio = TraceSamplingRatioOf(builder);
         var telemetry = builder.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        var samplingRatio = TraceSamplingRatioOf(telemetry, builder.Environment);
         var cacheInstrumentation = telemetry.CacheInstrumentation ?? builder.Environment.IsDevelopment();
         builder.Services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOpenTelemetry()
@@ -102,24 +102,15 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// <c>Bookstore:Telemetry:TraceSamplingRatio</c>, or its default for the environment (every trace in Development).
-    /// Read here rather than from options, because the sampler is fixed while the tracer is built; checked at once.
+    /// Checked here rather than left to options validation, because the sampler is fixed while the tracer is built.
     /// </summary>
-    internal static double TraceSamplingRatioOf(IHostApplicationBuilder builder)
+    internal static double TraceSamplingRatioOf(TelemetryOptions telemetry, IHostEnvironment environment)
     {
-        const string key = TelemetryOptions.SectionName + ":" + nameof(TelemetryOptions.TraceSamplingRatio);
-        var text = builder.Configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return builder.Environment.IsDevelopment() ? 1.0 : TelemetryOptions.DefaultProductionRatio;
-        }
-
-        if (!double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio)
-            || ratio is < 0 or > 1 || double.IsNaN(ratio))
-        {
-            throw new InvalidOperationException($"{key} is '{text}': expected a number from 0 (no traces) to 1 (every trace), e.g. 0.1.");
-        }
-
-        return ratio;
+        var ratio = telemetry.TraceSamplingRatio ?? (environment.IsDevelopment() ? 1.0 : TelemetryOptions.DefaultProductionRatio);
+        return ratio is >= 0 and <= 1
+            ? ratio
+            : throw new InvalidOperationException(
+                $"{TelemetryOptions.SectionName}:{nameof(TelemetryOptions.TraceSamplingRatio)} is {ratio}: expected a number from 0 (no traces) to 1 (every trace), e.g. 0.1.");
     }
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder)

@@ -4,21 +4,10 @@ using Bookstore.Caching.Catalog;
 
 namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>How the API writes its answers and serves its documentation UI.</summary>
+/// <summary>How the API serves its documentation UI.</summary>
 public static class ApiHttpExtensions
 {
     public const string DocsPath = "/docs";
-
-    /// <summary>
-    /// Answers are written with source-generated metadata for the catalog types (<see cref="CatalogHttpJsonContext"/>,
-    /// the same Web defaults as before, so the same JSON): with it, System.Text.Json takes its generated fast path instead
-    /// of building the answer through its reflection metadata, which allocated a write stack per book read.
-    /// </summary>
-    public static IHostApplicationBuilder AddApiJson(this IHostApplicationBuilder builder)
-    {
-        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, CatalogHttpJsonContext.Default));
-        return builder;
-    }
 
     /// <summary>
     /// The browsable UI over the document MapOpenApi serves, at <see cref="DocsPath"/>; its assets ship inside the package.
@@ -37,11 +26,11 @@ public static class ApiHttpExtensions
     }
 }
 
-/// <summary>The catalog types as the API answers them: ASP.NET Core's Web defaults (camelCase, nulls written).</summary>
+/// <summary>
+/// Books and list pages as the API answers them (<see cref="EncodedJsonResult"/>): ASP.NET Core's Web defaults, so the
+/// same JSON as a typed result (camelCase, nulls written), through the generated fast path instead of reflection metadata.
+/// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(Book))]
 [JsonSerializable(typeof(BookPage))]
-[JsonSerializable(typeof(UserProfile))]
-[JsonSerializable(typeof(Cart))]
-[JsonSerializable(typeof(Recommendations))]
 internal sealed partial class CatalogHttpJsonContext : JsonSerializerContext;

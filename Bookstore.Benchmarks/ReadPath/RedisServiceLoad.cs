@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Bookstore.Caching.Keys;
 using Bookstore.Caching.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,7 +47,7 @@ internal static class RedisServiceLoad
         // The size redis-benchmark is given (-d): the value as stored, envelope included. Read with the client, not through
         // RedisService, whose interface has no STRLEN.
         var storedBytes = await host.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase()
-            .StringLengthAsync("bookstore:" + Key).ConfigureAwait(false);
+            .StringLengthAsync(CacheKeyBuilder.Prefix + Key).ConfigureAwait(false);
 
         // Warm-up: JIT, connection, pools.
         await LoopAsync(redis, callers, TimeSpan.FromSeconds(Math.Min(2, seconds / 4)), valueBytes, recordLatency: false).ConfigureAwait(false);

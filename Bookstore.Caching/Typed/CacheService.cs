@@ -138,7 +138,7 @@ public sealed partial class CacheService : ICacheService
         ArgumentNullException.ThrowIfNull(factory);
 
         // An L1 hit completes synchronously: unwrap it without an async state machine.
-        var entry = GetOrSetEntryCore(type, id, factory, CallWithoutState<T>(), tags, tagsOf: null, cancellationToken);
+        var entry = GetOrSetEntryCore(type, id, factory, StatelessFactory<T>.Call, tags, tagsOf: null, cancellationToken);
         return entry.IsCompletedSuccessfully ? new ValueTask<T>(entry.Result.Value) : ValueOf(entry);
     }
 
@@ -147,7 +147,7 @@ public sealed partial class CacheService : ICacheService
         CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        return GetOrSetEntryCore(type, id, factory, CallWithoutState<T>(), tags, tagsOf: null, cancellationToken);
+        return GetOrSetEntryCore(type, id, factory, StatelessFactory<T>.Call, tags, tagsOf: null, cancellationToken);
     }
 
     /// <summary>
@@ -168,7 +168,7 @@ public sealed partial class CacheService : ICacheService
     {
         ArgumentNullException.ThrowIfNull(factory);
         ArgumentNullException.ThrowIfNull(tagsOf);
-        return GetOrSetEntryCore(type, id, factory, CallWithoutState<T>(), tags: null, tagsOf, cancellationToken);
+        return GetOrSetEntryCore(type, id, factory, StatelessFactory<T>.Call, tags: null, tagsOf, cancellationToken);
     }
 
     public async ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default)
@@ -243,9 +243,6 @@ public sealed partial class CacheService : ICacheService
     internal static string CacheNameOf(CacheType type) => "bookstore-" + SegmentOf(type);
 
     private static async ValueTask<T> ValueOf<T>(ValueTask<CachedValue<T>> entry) => (await entry.ConfigureAwait(false)).Value;
-
-    /// <summary>The state-passing form of a factory that takes no state: the factory itself is the state.</summary>
-    private static Func<Func<CancellationToken, Task<T>>, CancellationToken, Task<T>> CallWithoutState<T>() => StatelessFactory<T>.Call;
 
     private ValueTask<CachedValue<T>> GetOrSetEntryCore<TState, T>(
         CacheType type, string id, TState state, Func<TState, CancellationToken, Task<T>> factory, IEnumerable<string>? tags,
@@ -491,6 +488,7 @@ public sealed partial class CacheService : ICacheService
         }
     }
 
+    /// <summary>The state-passing form of a factory that takes no state: the factory itself is the state.</summary>
     private static class StatelessFactory<T>
     {
         public static readonly Func<Func<CancellationToken, Task<T>>, CancellationToken, Task<T>> Call = static (factory, ct) => factory(ct);

@@ -26,7 +26,4 @@ public sealed class TelemetryOptions
     /// sampled or not. The AppHost's profile sets it (Local and Development on, Production off).
     /// </summary>
     public bool? CacheInstrumentation { get; set; }
-
-    /// <summary>The setting's key, for the libraries that read it before options exist.</summary>
-    public const string CacheInstrumentationKey = SectionName + ":" + nameof(CacheInstrumentation);
 }
