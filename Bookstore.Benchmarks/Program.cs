@@ -2,17 +2,10 @@ using System.Globalization;
 using BenchmarkDotNet.Running;
 using Bookstore.Benchmarks.Caching;
 using Bookstore.Benchmarks.ReadPath;
-using Bookstore.Benchmarks.Warming;
 
-// `warm-throughput <connection string> <books> [api url]` is the .NET half of bench/warming-throughput.sh;
 // `hit-interleaved <rounds> <calls per round>` runs CacheHitBenchmarks' methods in interleaved rounds (the A/B run);
 // `serve-baseline bare|defaults <book file> <page file> [host args]` and `redis-get <connection string> <callers> <seconds>
 // <value bytes>` are the .NET halves of bench/read-path.sh; everything else goes to BenchmarkDotNet.
-if (args is ["warm-throughput", var connectionString, var count, .. var api] && api.Length <= 1)
-{
-    return await WarmingThroughput.RunAsync(connectionString, int.Parse(count, CultureInfo.InvariantCulture), api.FirstOrDefault());
-}
-
 if (args is ["hit-interleaved", var rounds, var calls])
 {
     return await CacheHitInterleaved.RunAsync(int.Parse(rounds, CultureInfo.InvariantCulture), int.Parse(calls, CultureInfo.InvariantCulture));

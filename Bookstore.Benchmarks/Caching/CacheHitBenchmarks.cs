@@ -218,6 +218,8 @@ public class CacheHitBenchmarks
 
         public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) => throw Unsupported();
 
+        public Task<CounterResult> DeleteByPrefixAsync(string prefix, CancellationToken cancellationToken = default) => throw Unsupported();
+
         public Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default) => throw Unsupported();
 
         public Task<CounterResult> IncrementAsync(string key, long by = 1, CancellationToken cancellationToken = default) => throw Unsupported();

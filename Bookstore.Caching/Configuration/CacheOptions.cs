@@ -59,13 +59,6 @@ public sealed class CacheOptions
     [Range(1, 30 * 24 * 3600)]
     public int DefaultTtlSeconds { get; set; } = 3600;
 
-    /// <summary>
-    /// Bulk writes (<c>SetManyAsync</c>, the cache warmer) go over a plain connection of their own to the single Redis
-    /// primary, framed as one buffer per batch, instead of through StackExchange.Redis. Off, or with TLS, a tunnel,
-    /// Cluster or more than one primary, they go through the multiplexer's pipelined batches.
-    /// </summary>
-    public bool BulkWriteConnection { get; set; } = true;
-
     /// <summary>When false the <c>Bookstore.Cache</c> instruments record nothing; the in-process snapshot still counts.</summary>
     public bool EnableMetrics { get; set; } = true;
 

@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using Bookstore.Caching.Backplane;
 using Bookstore.Caching.Configuration;
+using Bookstore.Caching.Distributed;
 using Bookstore.Caching.Connection;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Monitoring;
@@ -120,15 +122,17 @@ public static class BookstoreCachingExtensions
         var policies = new CachePolicyTable(cacheOptions.Policies);
         builder.Services.PostConfigure<CacheOptions>(o =>
         {
-            if (!o.JsonTypeInfoResolvers.OfType<FusionCacheEntryJsonResolver>().Any())
+            if (!o.JsonTypeInfoResolvers.OfType<FusionCacheTypesJsonResolver>().Any())
             {
                 o.JsonTypeInfoResolvers.Add(PrimitiveJsonContext.Default);
-                o.JsonTypeInfoResolvers.Add(new FusionCacheEntryJsonResolver());
+                o.JsonTypeInfoResolvers.Add(new FusionCacheTypesJsonResolver());
             }
         });
 
-        builder.Services.TryAddSingleton<RedisBulkWriter>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisBulkWriter>());
+        builder.Services.TryAddSingleton(BulkWritePolicy.Default);
+        builder.Services.TryAddSingleton<L1DropChannel>();
+        builder.Services.TryAddSingleton<CacheBulkWriter>();
+        builder.Services.AddHostedService<L1DropSubscriber>();
         builder.Services.TryAddSingleton(sp => new RedisStringDistributedCache(
             sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>()));
         AddTypedCacheMemoryLevel(builder.Services, policies, (cache, type) => cache

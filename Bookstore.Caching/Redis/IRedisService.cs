@@ -22,6 +22,12 @@ public interface IRedisService
     /// <summary>Deletes a key. True when it existed; false when it did not or Redis failed (the failure is counted).</summary>
     Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Deletes every key that starts with <paramref name="prefix"/> on every primary (SCAN and UNLINK in batches, never
+    /// KEYS); the count deleted. Failure: a result with <c>Succeeded = false</c> (some keys may have been deleted).
+    /// </summary>
+    Task<CounterResult> DeleteByPrefixAsync(string prefix, CancellationToken cancellationToken = default);
+
     /// <summary>Whether a key exists. Failure: false.</summary>
     Task<bool> ExistsAsync(string key, CancellationToken cancellationToken = default);
 

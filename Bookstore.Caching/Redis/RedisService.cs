@@ -29,6 +29,9 @@ public sealed partial class RedisService(
     /// <summary>Pass as a time to live to store a value without expiry (a null TTL means the default TTL).</summary>
     public static readonly TimeSpan NoExpiry = Timeout.InfiniteTimeSpan;
 
+    /// <summary>Keys asked of SCAN per call and deleted per command when deleting by prefix.</summary>
+    private const int UnlinkBatch = 500;
+
     private readonly TimeSpan _defaultTtl = options.Value.DefaultTtl;
 
     private IDatabase Db => connection.Database;
@@ -99,6 +102,44 @@ public sealed partial class RedisService(
         {
             Failed("delete", cacheType, started, ex);
             return false;
+        }
+    }
+
+    public async Task<CounterResult> DeleteByPrefixAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        var pattern = (string)Namespaced(prefix)! + "*";
+        var cacheType = CacheTypeOf(pattern);
+        cancellationToken.ThrowIfCancellationRequested();
+        var started = Stopwatch.GetTimestamp();
+        long deleted = 0;
+        try
+        {
+            foreach (var server in connection.Connection.GetServers())
+            {
+                if (server.IsReplica)
+                {
+                    continue;
+                }
+
+                var keys = new List<RedisKey>(UnlinkBatch);
+                await foreach (var key in server.KeysAsync(Db.Database, pattern, UnlinkBatch).WithCancellation(cancellationToken).ConfigureAwait(false))
+                {
+                    keys.Add(key);
+                    if (keys.Count == UnlinkBatch)
+                    {
+                        deleted += await UnlinkAsync(keys).ConfigureAwait(false);
+                    }
+                }
+
+                deleted += await UnlinkAsync(keys).ConfigureAwait(false);
+            }
+
+            metrics.RecordOperation("delete_by_prefix", cacheType, Stopwatch.GetElapsedTime(started));
+            return CounterResult.Success(deleted);
+        }
+        catch (Exception ex) when (IsRedisFailure(ex, cancellationToken))
+        {
+            return CounterResult.Failure(Failed("delete_by_prefix", cacheType, started, ex));
         }
     }
 
@@ -314,6 +355,19 @@ public sealed partial class RedisService(
         var end = rest.IndexOf(':');
         var segment = end < 0 ? rest : rest[..end];
         return segment.IsEmpty ? "default" : segment.ToString();
+    }
+
+    /// <summary>UNLINK (frees the values off the main thread) of the keys gathered; empties the list.</summary>
+    private async Task<long> UnlinkAsync(List<RedisKey> keys)
+    {
+        if (keys.Count == 0)
+        {
+            return 0;
+        }
+
+        var deleted = await Db.ExecuteAsync("UNLINK", [.. keys.Cast<object>()]).WaitAsync(connection.OperationTimeout).ConfigureAwait(false);
+        keys.Clear();
+        return (long)deleted;
     }
 
     private async Task<CounterResult> AddAsync(string operation, string key, long by, CancellationToken cancellationToken)

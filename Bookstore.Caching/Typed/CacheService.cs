@@ -1,5 +1,6 @@
-using Bookstore.Caching.Serialization;
 using System.Diagnostics;
+using Bookstore.Caching.Distributed;
+using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Redis;
@@ -24,7 +25,7 @@ public sealed partial class CacheService : ICacheService
     private readonly CacheMetrics _metrics;
     private readonly ILogger<CacheService> _logger;
     private readonly CachePolicyTable _policies;
-    private readonly RedisBulkWriter? _bulk;
+    private readonly CacheBulkWriter? _bulk;
     private readonly TypeSlot[] _slots;
 
     public CacheService(
@@ -33,7 +34,7 @@ public sealed partial class CacheService : ICacheService
         CachePolicyTable policies,
         CacheMetrics metrics,
         ILogger<CacheService> logger,
-        RedisBulkWriter? bulk = null)
+        CacheBulkWriter? bulk = null)
     {
         _redis = redis;
         _metrics = metrics;
@@ -114,14 +115,14 @@ public sealed partial class CacheService : ICacheService
         int written;
         if (_bulk is not null && !slot.Policy.IsPersistent)
         {
-            written = await _bulk.WriteAsync(slot.Bulk, items, slot.KeyFor, cancellationToken).ConfigureAwait(false);
+            written = await _bulk.WriteAsync(slot.Cache, slot.BulkOptions, slot.Name, items, slot.KeyFor, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             // Persistent types (written through IRedisService, without a TTL) and caches without Redis: per-entry writes,
             // still many in flight at once, which the multiplexer pipelines.
             written = 0;
-            foreach (var chunk in items.Chunk(RedisBulkWriter.BatchSize))
+            foreach (var chunk in items.Chunk(BulkWritePolicy.Default.BatchSize))
             {
                 await Task.WhenAll(chunk.Select(item => SetAsync(type, item.Value, item.Id, item.Tags, cancellationToken).AsTask())).ConfigureAwait(false);
                 written += chunk.Length;
@@ -201,12 +202,12 @@ public sealed partial class CacheService : ICacheService
         if (slot.Policy.IsPersistent)
         {
             // Their Redis copies never expire: delete them first, so no replica reloads one into its L1 after the clear.
-            if (_bulk is null)
+            var deleted = await _redis.DeleteByPrefixAsync(slot.KeyPrefix, cancellationToken).ConfigureAwait(false);
+            if (!deleted.Succeeded)
             {
-                throw new InvalidOperationException($"Clearing the persistent type {type} needs Redis (AddBookstoreCache).");
+                throw new InvalidOperationException(
+                    $"Clearing the persistent type {type} failed in Redis ({deleted.Error}); nothing was cleared. Retry once Redis answers.");
             }
-
-            await _bulk.UnlinkByPrefixAsync(slot.KeyPrefix, cancellationToken).ConfigureAwait(false);
         }
 
         // Remove, not expire: a flushed entry must not come back as a fail-safe stale value.
@@ -428,7 +429,7 @@ public sealed partial class CacheService : ICacheService
             MemoryOnly.IsFailSafeEnabled = false;
             MemoryOnlyNoNotify = MemoryOnly.Duplicate();
             MemoryOnlyNoNotify.SkipBackplaneNotifications = true;
-            Bulk = new RedisBulkWriter.Target(Options, Name);
+            BulkOptions = CacheBulkWriter.OptionsFor(Options);
         }
 
         public CachePolicy Policy { get; }
@@ -448,7 +449,8 @@ public sealed partial class CacheService : ICacheService
 
         public FusionCacheEntryOptions MemoryOnlyNoNotify { get; }
 
-        public RedisBulkWriter.Target Bulk { get; }
+        /// <summary><see cref="Options"/> for <see cref="CacheService.SetManyAsync{T}"/> (<see cref="CacheBulkWriter.OptionsFor"/>).</summary>
+        public FusionCacheEntryOptions BulkOptions { get; }
 
         /// <summary>The full key of <paramref name="id"/>, built and validated by <see cref="CacheKeyBuilder.ForId"/>.</summary>
         public string KeyFor(string id)

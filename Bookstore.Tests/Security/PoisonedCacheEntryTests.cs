@@ -13,7 +13,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using StackExchange.Redis;
-using ZiggyCreatures.Caching.Fusion.Internals.Distributed;
 
 namespace Bookstore.Tests.Security;
 
@@ -53,7 +52,6 @@ public sealed class PoisonedCacheEntryTests
         using var http = api.CreateClient();
         http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
         var logs = api.Services.GetRequiredService<FakeLogCollector>();
-        var serializer = api.Services.GetRequiredService<CacheSerializer>();
         using var errors = new CacheErrorListener(api.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         var db = admin.GetDatabase();
@@ -95,7 +93,7 @@ public sealed class PoisonedCacheEntryTests
             Check(failures, poisoned.StatusCode == HttpStatusCode.OK, $"{what}: answered {(int)poisoned.StatusCode} {firstBody[..Math.Min(200, firstBody.Length)]}");
             Check(failures, Header(poisoned) == "miss", $"{what}: first read X-Cache {Header(poisoned)}, expected miss (from the store)");
             Check(failures, again.StatusCode == HttpStatusCode.OK && Header(again) == "hit-l1" && secondBody == firstBody, $"{what}: second read {(int)again.StatusCode} {Header(again)}, same body {secondBody == firstBody}");
-            Check(failures, stored is not null && DecodesAs(serializer, target, stored), $"{what}: Redis still holds {(stored is null ? "nothing" : $"{stored.Length} undecodable bytes")}");
+            Check(failures, stored is not null && DecodesAs(target, stored), $"{what}: Redis still holds {(stored is null ? "nothing" : $"{stored.Length} undecodable bytes")}");
             Check(failures, newLogs.Count == 1 && newLogs[0].Level == LogLevel.Warning,
                 $"{what}: {newLogs.Count} warnings or errors logged: {string.Join(" | ", newLogs.Select(r => $"{r.Level} {r.Category}: {r.Message}"))}");
             Check(failures, newErrors.Any(e => e.Operation == "deserialize" && e.ErrorType == target.ErrorType),
@@ -120,18 +118,18 @@ public sealed class PoisonedCacheEntryTests
     private static byte[] PoisonFor<T>(string poison)
     {
         var now = DateTimeOffset.UtcNow;
-        var entryTail = $",\"t\":{now.UtcTicks},\"e\":{now.AddHours(1).UtcTicks}}}";
+        var entryTail = $",\"timestamp\":{now.UtcTicks},\"logicalExpirationTimestamp\":{now.AddHours(1).UtcTicks}}}";
         return poison switch
         {
             // Seeded random bytes that are not our envelope (its magic byte is 0xBC).
             "garbage" => [0x00, .. Enumerable.Range(0, 255).Select(i => (byte)new Random(i).Next(256))],
 
             // A well-formed envelope whose JSON stops half-way through the value.
-            "truncated-json" => Envelope("{\"v\":{\"id\":1,\"title\":\"Pride and Prej"),
+            "truncated-json" => Envelope("{\"value\":{\"id\":1,\"title\":\"Pride and Prej"),
 
             // A deserialization gadget as a reflection-based polymorphic reader would honour it; our types are not polymorphic.
             "type-name-gadget" => Envelope(
-                "{\"v\":{\"$type\":\"System.Diagnostics.Process, System.Diagnostics.Process\"," +
+                "{\"value\":{\"$type\":\"System.Diagnostics.Process, System.Diagnostics.Process\"," +
                 "\"StartInfo\":{\"$type\":\"System.Diagnostics.ProcessStartInfo, System.Diagnostics.Process\",\"FileName\":\"/bin/sh\",\"Arguments\":\"-c id\"}}" + entryTail),
 
             // Over the 8 MB payload cap, declaring a 10 MB body: refused on its length, before any of it is read.
@@ -167,12 +165,17 @@ public sealed class PoisonedCacheEntryTests
     private static async Task<byte[]?> ReadAsync(IDatabase db, RedisKey key, bool hashLayout) =>
         hashLayout ? (byte[]?)await db.HashGetAsync(key, "data") : (byte[]?)await db.StringGetAsync(key);
 
-    private static bool DecodesAs(CacheSerializer serializer, Target target, byte[] stored) => target.RelativeKey.Split(':')[0] switch
+    private static bool DecodesAs(Target target, byte[] stored)
     {
-        "books" => serializer.TryDeserialize<FusionCacheDistributedEntry<Book>>(stored, out var book) == DecodeStatus.Ok && book!.Value.Id > 0,
-        "book-lists" => serializer.TryDeserialize<FusionCacheDistributedEntry<BookPage>>(stored, out var page) == DecodeStatus.Ok && page!.Value.Items.Count > 0,
-        _ => serializer.TryDeserialize<FusionCacheDistributedEntry<UserProfile>>(stored, out var user) == DecodeStatus.Ok && user!.Value.Id > 0,
-    };
+        if (!StoredEntries.TryRead(stored, out var entry) || !entry.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+
+        return target.RelativeKey.Split(':')[0] == "book-lists"
+            ? value.TryGetProperty("items", out var items) && items.GetArrayLength() > 0
+            : value.TryGetProperty("id", out var id) && id.GetInt64() > 0;
+    }
 
     private static async Task<string> SessionOfAsync(HttpClient http, int userId)
     {

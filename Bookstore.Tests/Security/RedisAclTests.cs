@@ -4,6 +4,7 @@ using Aspire.Hosting;
 using Bookstore.AppHost.Profiles;
 using Bookstore.AppHost.Redis;
 using Bookstore.Caching.Catalog;
+using Bookstore.Caching.Distributed;
 using Bookstore.Caching.Monitoring;
 using Bookstore.Caching.Redis;
 using Bookstore.Caching.Typed;
@@ -134,7 +135,7 @@ public sealed class RedisAclTests
             await a.SetAsync(CacheType.Reference, new[] { "en", "fr" }, "languages", cancellationToken: Ct);
 
             // The bulk path (the warmer's): its batches and their notification on the bulk-set channel.
-            var many = Enumerable.Range(100, RedisBulkWriter.BatchSize + 10).Select(i => new CacheWrite<Book>($"{i}", book with { Id = i }, [CacheTags.Book(i)])).ToList();
+            var many = Enumerable.Range(100, BulkWritePolicy.Default.BatchSize + 10).Select(i => new CacheWrite<Book>($"{i}", book with { Id = i }, [CacheTags.Book(i)])).ToList();
             Assert.Equal(many.Count, await a.SetManyAsync(CacheType.Books, many, Ct));
             Assert.Equal("Dune", (await b.GetOrSetAsync<Book>(CacheType.Books, "300", _ => throw new InvalidOperationException("not from L2"), cancellationToken: Ct)).Title);
             Assert.True((await b.GetAsync<string[]>(CacheType.Reference, "languages", Ct)).Found);

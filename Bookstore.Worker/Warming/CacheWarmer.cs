@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Connection;
+using Bookstore.Caching.Distributed;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Typed;
@@ -24,7 +25,7 @@ public sealed partial class CacheWarmer(
     IOptions<WarmingOptions> options,
     ILogger<CacheWarmer> logger) : BackgroundService
 {
-    /// <summary>Books per SetManyAsync call (itself pipelined in batches of <see cref="RedisBulkWriter.BatchSize"/>).</summary>
+    /// <summary>Books per SetManyAsync call (itself pipelined in batches of <see cref="BulkWritePolicy.BatchSize"/>).</summary>
     private const int WriteChunk = 10_000;
 
     private readonly SemaphoreSlim _runNow = new(0, 1);

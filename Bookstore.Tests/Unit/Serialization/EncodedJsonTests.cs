@@ -3,9 +3,12 @@ using System.Text.Json;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Configuration;
 using Bookstore.Caching.Serialization;
-using Bookstore.Caching.Typed;
-using ZiggyCreatures.Caching.Fusion.Internals;
-using ZiggyCreatures.Caching.Fusion.Internals.Distributed;
+using Bookstore.Caching.Distributed;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using ZiggyCreatures.Caching.Fusion;
+using ZiggyCreatures.Caching.Fusion.Serialization;
 
 namespace Bookstore.Tests.Unit.Serialization;
 
@@ -44,7 +47,7 @@ public sealed class EncodedJsonTests
     }
 
     [Fact]
-    public void AnEntryWrittenFromTheApisJsonDecodesToTheBookAnEntryWrittenFromTheObjectDoes()
+    public async Task AnEntryWrittenFromTheApisJsonDecodesToTheBookAnEntryWrittenFromTheObjectDoes()
     {
         var book = new Book(2, "Harry Potter and the Sorcerer's Stone", ["J.K. Rowling", "Mary GrandPré"], 4.44, 4_602_479, "9780439554930", 1997, "eng");
 
@@ -55,35 +58,62 @@ public sealed class EncodedJsonTests
             TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
         });
         var element = Assert.Single(EncodedJsonArray.SplitById(apiJson));
-        var fromJson = Serializer.Serialize(Entry(element.Json));
-        var fromObject = Serializer.Serialize(Entry(book));
+        var level2 = new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions()));
+        using (var writer = CacheOver(level2))
+        {
+            await writer.SetAsync("from-json", element.Json, token: TestContext.Current.CancellationToken);
+            await writer.SetAsync("from-object", book, token: TestContext.Current.CancellationToken);
+        }
 
-        Assert.Equal(DecodeStatus.Ok, Serializer.TryDeserialize<FusionCacheDistributedEntry<Book>>(fromJson, out var decoded));
-        Assert.Equal(DecodeStatus.Ok, Serializer.TryDeserialize<FusionCacheDistributedEntry<Book>>(fromObject, out var expected));
-        Assert.Equal(expected!.Value with { Authors = [] }, decoded!.Value with { Authors = [] });
-        Assert.Equal(expected.Value.Authors, decoded.Value.Authors);
-        Assert.Equal((expected.Timestamp, expected.LogicalExpirationTimestamp), (decoded.Timestamp, decoded.LogicalExpirationTimestamp));
+        using var reader = CacheOver(level2);
+        var decoded = await reader.GetOrDefaultAsync<Book>("from-json", token: TestContext.Current.CancellationToken);
+        var expected = await reader.GetOrDefaultAsync<Book>("from-object", token: TestContext.Current.CancellationToken);
+        Assert.NotNull(decoded);
+        Assert.Equal(expected! with { Authors = [] }, decoded with { Authors = [] });
+        Assert.Equal(expected.Authors, decoded.Authors);
     }
 
     [Fact]
-    public void JsonFromElsewhereIsCheckedOnWriteAndMalformedJsonIsRefused()
+    public async Task JsonFromElsewhereIsCheckedOnWriteAndMalformedJsonIsRefused()
     {
         var good = new EncodedJson("""{"id":1,"title":"Dune","authors":[],"averageRating":4.2,"ratingsCount":3}"""u8.ToArray());
         var bad = new EncodedJson("""{"id":1,"title":"Dune" "authors":[]}"""u8.ToArray());
+        var level2 = new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions()));
+        using var cache = CacheOver(level2);
 
-        Assert.Equal(DecodeStatus.Ok, Serializer.TryDeserialize<FusionCacheDistributedEntry<Book>>(Serializer.Serialize(Entry(good)), out var decoded));
-        Assert.Equal("Dune", decoded!.Value.Title);
-        Assert.ThrowsAny<JsonException>(() => Serializer.Serialize(Entry(bad)));
+        await cache.SetAsync("good", good, token: TestContext.Current.CancellationToken);
+        using var reader = CacheOver(level2);
+        Assert.Equal("Dune", (await reader.GetOrDefaultAsync<Book>("good", token: TestContext.Current.CancellationToken))?.Title);
+        await Assert.ThrowsAsync<FusionCacheSerializationException>(() => cache.SetAsync("bad", bad, token: TestContext.Current.CancellationToken).AsTask());
+        Assert.Null(await level2.GetAsync("bad", TestContext.Current.CancellationToken));
     }
 
-    private static FusionCacheDistributedEntry<T> Entry<T>(T value) =>
-        new(value, 638_000_000_000_000_000, 638_000_036_000_000_000, null, new FusionCacheEntryMetadata(false, null, null, null, 1, 1));
+    /// <summary>A FusionCache (fresh L1) over <paramref name="level2"/> with the Bookstore serializer, as AddBookstoreCache sets it up.</summary>
+    private static FusionCache CacheOver(IDistributedCache level2)
+    {
+        var cache = new FusionCache(new FusionCacheOptions { DefaultEntryOptions = { Duration = TimeSpan.FromHours(1) } });
+        cache.SetupDistributedCache(level2, new SerializerAdapter(Serializer));
+        return cache;
+    }
 
     private static CacheSerializer CreateSerializer()
     {
         var options = new CacheOptions();
         options.JsonTypeInfoResolvers.Add(PrimitiveJsonContext.Default);
-        options.JsonTypeInfoResolvers.Add(new FusionCacheEntryJsonResolver());
+        options.JsonTypeInfoResolvers.Add(new FusionCacheTypesJsonResolver());
         return new CacheSerializer(options);
+    }
+
+    /// <summary><see cref="CacheSerializer"/> as FusionCache's serializer; an undecodable entry throws, as in the app.</summary>
+    private sealed class SerializerAdapter(CacheSerializer serializer) : IFusionCacheSerializer
+    {
+        public byte[] Serialize<T>(T? obj) => serializer.Serialize(obj);
+
+        public T? Deserialize<T>(byte[] data) =>
+            serializer.TryDeserialize<T>(data, out var value) == DecodeStatus.Ok ? value : throw new InvalidDataException("undecodable");
+
+        public ValueTask<byte[]> SerializeAsync<T>(T? obj, CancellationToken token = default) => ValueTask.FromResult(Serialize(obj));
+
+        public ValueTask<T?> DeserializeAsync<T>(byte[] data, CancellationToken token = default) => ValueTask.FromResult(Deserialize<T>(data));
     }
 }

@@ -2,7 +2,7 @@ using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Serialization;
 using ZiggyCreatures.Caching.Fusion.Serialization;
 
-namespace Bookstore.Caching.Typed;
+namespace Bookstore.Caching.Distributed;
 
 /// <summary>
 /// Plugs <see cref="CacheSerializer"/> into FusionCache's L2. An undecodable entry is reported as an error metric and

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Caching.Distributed;
 using StackExchange.Redis;
 
-namespace Bookstore.Caching.Typed;
+namespace Bookstore.Caching.Distributed;
 
 /// <summary>
 /// FusionCache's L2 on the process's one multiplexer: one Redis string per key, written with its expiry in the same

@@ -1,13 +1,15 @@
 using System.Text.Json.Serialization;
 
-namespace Bookstore.Caching.Typed;
+namespace Bookstore.Caching.Distributed;
 
 /// <summary>
-/// Source-generated metadata for plain values inside FusionCache's L2 wrapper: cached strings and numbers, and the
-/// timestamps FusionCache itself stores for tags (<c>FusionCacheDistributedEntry&lt;long&gt;</c>), and values written
-/// as JSON already (<see cref="Serialization.EncodedJson"/>).
+/// Source-generated metadata for plain values inside FusionCache's L2 wrapper: cached strings and numbers, the
+/// timestamps FusionCache itself stores for tags, the wrapper's own members (optional timestamps, size, priority), and
+/// values written as JSON already (<see cref="Serialization.EncodedJson"/>).
 /// </summary>
 [JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(long?))]
+[JsonSerializable(typeof(byte?))]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool))]

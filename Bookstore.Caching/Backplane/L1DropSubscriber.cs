@@ -1,0 +1,55 @@
+using Bookstore.Caching.Typed;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Bookstore.Caching.Backplane;
+
+/// <summary>
+/// Listens on <see cref="L1DropChannel"/> and drops this process's L1 copies of the keys another process wrote in bulk,
+/// so its next read finds the new value in Redis. Every process with the typed cache runs it.
+/// </summary>
+public sealed partial class L1DropSubscriber(
+    IConnectionMultiplexer connection, L1DropChannel channel, CacheL1Store memory, ILogger<L1DropSubscriber> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.GetSubscriber().SubscribeAsync(L1DropChannel.Channel, (_, message) => Drop((string?)message)).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException ex)
+        {
+            // The multiplexer keeps the subscription and makes it again once Redis is reachable.
+            LogSubscribeDeferred(ex);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.GetSubscriber().UnsubscribeAsync(L1DropChannel.Channel).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+        {
+            // Shutting down with Redis away, or after the multiplexer was closed: the subscription ends with it.
+            LogUnsubscribeSkipped(ex.GetType().Name);
+        }
+    }
+
+    /// <summary>Drops the copies named in one message (none when the message is this process's own).</summary>
+    internal void Drop(string? message)
+    {
+        foreach (var key in channel.KeysOf(message))
+        {
+            memory.Memory.Remove(key);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bulk-write notifications not subscribed yet (Redis unreachable); the multiplexer subscribes on reconnect")]
+    private partial void LogSubscribeDeferred(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Bulk-write notifications not unsubscribed at shutdown ({Reason}); the connection's end ends them")]
+    private partial void LogUnsubscribeSkipped(string reason);
+}
