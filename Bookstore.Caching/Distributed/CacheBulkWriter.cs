@@ -10,15 +10,17 @@ namespace Bookstore.Caching.Distributed;
 
 /// <summary>
 /// The Redis side of <see cref="CacheService.SetManyAsync{T}"/>: every entry through the type's FusionCache
-/// (<c>SetAsync</c>, so FusionCache builds and stores its own L2 entry through our serializer and our
-/// <see cref="RedisStringDistributedCache"/>), a batch of <see cref="BulkWritePolicy.BatchSize"/> started together so the
-/// multiplexer pipelines their SETs, no round trip awaited per entry. Each entry's outcome is counted; FusionCache's
-/// one backplane message per entry is replaced by one <see cref="L1DropChannel"/> message per batch, sent once the
-/// batch is acknowledged; this process's own L1 copies of the batch's keys are dropped then too.
+/// (<c>SetAsync</c>, so FusionCache builds and serializes its own L2 entry as it always does), while
+/// <see cref="RedisStringDistributedCache.CollectWrites"/> queues the resulting SETs, <see cref="BulkWritePolicy.BatchSize"/>
+/// to a batch sent in one write: no round trip awaited per entry, and FusionCache's calls complete at once instead of
+/// resuming one continuation chain per reply. Each entry's outcome is read from its SET's reply and counted;
+/// FusionCache's one backplane message per entry is replaced by one <see cref="L1DropChannel"/> message per batch, sent
+/// once the batch is acknowledged; this process's own L1 copies of the batch's keys are dropped then too.
 /// </summary>
 public sealed partial class CacheBulkWriter
 {
     private readonly IConnectionMultiplexer _connection;
+    private readonly RedisStringDistributedCache _level2;
     private readonly BulkWritePolicy _policy;
     private readonly L1DropChannel _channel;
     private readonly CacheL1Store _memory;
@@ -27,8 +29,9 @@ public sealed partial class CacheBulkWriter
     private readonly ILogger<CacheBulkWriter> _logger;
     private long _pauses;
 
-    public CacheBulkWriter(
+    internal CacheBulkWriter(
         IConnectionMultiplexer connection,
+        RedisStringDistributedCache level2,
         BulkWritePolicy policy,
         L1DropChannel channel,
         CacheL1Store memory,
@@ -38,6 +41,7 @@ public sealed partial class CacheBulkWriter
     {
         policy.Validate();
         _connection = connection;
+        _level2 = level2;
         _policy = policy;
         _channel = channel;
         _memory = memory;
@@ -77,12 +81,17 @@ public sealed partial class CacheBulkWriter
             {
                 var count = Math.Min(_policy.BatchSize, items.Count - start);
                 var batch = new Batch(new Task<bool>[count], new string[count]);
-                for (var i = 0; i < count; i++)
+                using (var pending = _level2.CollectWrites())
                 {
-                    var item = items[start + i];
-                    var key = keyFor(item.Id);
-                    batch.Keys[i] = key;
-                    batch.Sets[i] = SetOneAsync(cache, key, item.Value, options, item.Tags);
+                    for (var i = 0; i < count; i++)
+                    {
+                        var item = items[start + i];
+                        var key = keyFor(item.Id);
+                        batch.Keys[i] = key;
+                        batch.Sets[i] = Set(cache, key, item.Value, options, item.Tags, pending);
+                    }
+
+                    pending.Send();
                 }
 
                 inFlight.Enqueue(batch);
@@ -128,13 +137,39 @@ public sealed partial class CacheBulkWriter
         return written;
     }
 
-    /// <summary>One entry through FusionCache; false (counted) when Redis or the serializer refused it.</summary>
-    private async Task<bool> SetOneAsync<T>(IFusionCache cache, string key, T value, FusionCacheEntryOptions options, IReadOnlyList<string>? tags)
+    /// <summary>
+    /// One entry through FusionCache; the task of its SET's reply. A value the serializer refuses fails at once (counted);
+    /// a call that did not complete at once (not expected: the L2 write only queues) is awaited on its own.
+    /// </summary>
+    private Task<bool> Set<T>(
+        IFusionCache cache, string key, T value, FusionCacheEntryOptions options, IReadOnlyList<string>? tags, RedisStringDistributedCache.PendingWrites pending)
     {
+        var queued = pending.Count;
+        ValueTask call;
         try
         {
             // Not the caller's token: an entry started is finished, so its outcome is known.
-            await cache.SetAsync(key, value, options, tags, CancellationToken.None).ConfigureAwait(false);
+            call = cache.SetAsync(key, value, options, tags, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is FusionCacheSerializationException or FusionCacheDistributedCacheException)
+        {
+            LogEntryFailed(key, ex);
+            return NotWritten;
+        }
+
+        if (!call.IsCompletedSuccessfully)
+        {
+            return CompleteAloneAsync(call, key);
+        }
+
+        return pending.Count == queued + 1 ? pending[queued] : NotWritten;
+    }
+
+    private async Task<bool> CompleteAloneAsync(ValueTask call, string key)
+    {
+        try
+        {
+            await call.ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is FusionCacheDistributedCacheException or FusionCacheSerializationException or RedisException or TimeoutException)
@@ -147,14 +182,22 @@ public sealed partial class CacheBulkWriter
     /// <summary>Awaits a batch, counts its failed entries, drops L1 copies of its keys here and (one message) everywhere else.</summary>
     private async Task<int> CompleteAsync(Batch batch, string typeName)
     {
-        // SetOneAsync never throws: every task completes with the entry's outcome.
-        var outcomes = await Task.WhenAll(batch.Sets).ConfigureAwait(false);
-        var written = 0;
-        var keys = new List<string>(outcomes.Length);
-        var dropOwnCopies = _memory.Memory.Count > 0;
-        for (var i = 0; i < outcomes.Length; i++)
+        try
         {
-            if (!outcomes[i])
+            await Task.WhenAll(batch.Sets).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+        {
+            // Counted below: the entries whose SET failed are the ones not written.
+            LogBatchFailed(typeName, ex);
+        }
+
+        var written = 0;
+        var keys = new List<string>(batch.Sets.Length);
+        var dropOwnCopies = _memory.Memory.Count > 0;
+        for (var i = 0; i < batch.Sets.Length; i++)
+        {
+            if (!batch.Sets[i].IsCompletedSuccessfully || !batch.Sets[i].Result)
             {
                 _metrics.RecordError("set_many", "redis", typeName);
                 continue;
@@ -168,9 +211,9 @@ public sealed partial class CacheBulkWriter
             }
         }
 
-        if (written < outcomes.Length)
+        if (written < batch.Sets.Length)
         {
-            LogBatchRefused(typeName, outcomes.Length - written, outcomes.Length);
+            LogBatchRefused(typeName, batch.Sets.Length - written, batch.Sets.Length);
         }
 
         _channel.Publish(keys);
@@ -198,7 +241,12 @@ public sealed partial class CacheBulkWriter
         }
     }
 
+    private static readonly Task<bool> NotWritten = Task.FromResult(false);
+
     private sealed record Batch(Task<bool>[] Sets, string[] Keys);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A bulk write batch of {CacheType} entries failed in Redis")]
+    private partial void LogBatchFailed(string cacheType, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A bulk write of {Key} failed")]
     private partial void LogEntryFailed(string key, Exception exception);

@@ -7,12 +7,26 @@ namespace Bookstore.Caching.Distributed;
 /// FusionCache's L2 on the process's one multiplexer: one Redis string per key, written with its expiry in the same
 /// <c>SET key value PX ms</c>. Microsoft's <c>RedisCache</c> stores a hash (<c>absexp</c>, <c>sldexp</c>, <c>data</c>)
 /// plus an <c>EXPIRE</c>, two commands per write and a three-field read, to support sliding expiration, which
-/// FusionCache never asks for. The bulk write path (<see cref="CacheService.SetManyAsync{T}"/>) writes the same command,
-/// so an entry written either way reads back the same.
+/// FusionCache never asks for. Inside <see cref="CollectWrites"/> (a bulk write), a SET is queued on a batch instead of
+/// sent and awaited alone: the bulk writer sends the batch and counts each SET's reply itself.
 /// </summary>
 internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connection, TimeProvider time) : IDistributedCache
 {
+    private static readonly AsyncLocal<PendingWrites?> Pending = new();
+
     private IDatabase Db => connection.GetDatabase();
+
+    /// <summary>
+    /// Until the result is disposed, writes made on this flow (the caller's own calls into FusionCache) are queued on one
+    /// batch and complete at once; <see cref="PendingWrites.Send"/> sends them. FusionCache builds and serializes every
+    /// entry as it always does; only the moment the SET goes out changes.
+    /// </summary>
+    public PendingWrites CollectWrites()
+    {
+        var pending = new PendingWrites(Db.CreateBatch());
+        Pending.Value = pending;
+        return pending;
+    }
 
     public byte[]? Get(string key) => Db.StringGet(key);
 
@@ -21,8 +35,15 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => Db.StringSet(key, value, ExpiryOf(options, time));
 
-    public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
-        Db.StringSetAsync(key, value, ExpiryOf(options, time)).WaitAsync(token);
+    public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
+    {
+        if (Pending.Value is { } pending && pending.TryAdd(key, value, ExpiryOf(options, time)))
+        {
+            return Task.CompletedTask;
+        }
+
+        return Db.StringSetAsync(key, value, ExpiryOf(options, time)).WaitAsync(token);
+    }
 
     /// <summary>Nothing to refresh: entries have an absolute expiry only.</summary>
     public void Refresh(string key)
@@ -48,5 +69,64 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
 
         TimeSpan? ttl = options.AbsoluteExpiration is { } at ? at - time.GetUtcNow() : options.AbsoluteExpirationRelativeToNow;
         return ttl is { } t ? (t < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : t) : Expiration.Default;
+    }
+
+    /// <summary>The SETs of one bulk batch, queued in the order FusionCache wrote them.</summary>
+    internal sealed class PendingWrites(IBatch batch) : IDisposable
+    {
+        private readonly List<Task<bool>> _sets = [];
+        private readonly Lock _gate = new();
+        private bool _sent;
+
+        /// <summary>How many SETs are queued so far.</summary>
+        public int Count => _sets.Count;
+
+        /// <summary>The reply of the SET queued <paramref name="index"/>-th.</summary>
+        public Task<bool> this[int index] => _sets[index];
+
+        /// <summary>Queues a SET; false once the batch was sent (a write that arrives late goes out on its own).</summary>
+        internal bool TryAdd(string key, byte[] value, Expiration expiry)
+        {
+            lock (_gate)
+            {
+                if (_sent)
+                {
+                    return false;
+                }
+
+                _sets.Add(batch.StringSetAsync(key, value, expiry));
+                return true;
+            }
+        }
+
+        /// <summary>
+        /// Stops collecting and sends the queued SETs in one write. With no connection to take them, every queued SET's
+        /// task fails with that error (the multiplexer fails the batch's commands), which is how the caller counts them.
+        /// </summary>
+        public void Send()
+        {
+            Dispose();
+            lock (_gate)
+            {
+                _sent = true;
+            }
+
+            try
+            {
+                batch.Execute();
+            }
+            catch (RedisConnectionException)
+            {
+                // Reported through the SET tasks, each failed with this exception.
+            }
+        }
+
+        public void Dispose()
+        {
+            if (ReferenceEquals(Pending.Value, this))
+            {
+                Pending.Value = null;
+            }
+        }
     }
 }

@@ -131,7 +131,15 @@ public static class BookstoreCachingExtensions
 
         builder.Services.TryAddSingleton(BulkWritePolicy.Default);
         builder.Services.TryAddSingleton<L1DropChannel>();
-        builder.Services.TryAddSingleton<CacheBulkWriter>();
+        builder.Services.TryAddSingleton(sp => new CacheBulkWriter(
+            sp.GetRequiredService<IConnectionMultiplexer>(),
+            sp.GetRequiredService<RedisStringDistributedCache>(),
+            sp.GetRequiredService<BulkWritePolicy>(),
+            sp.GetRequiredService<L1DropChannel>(),
+            sp.GetRequiredService<CacheL1Store>(),
+            sp.GetRequiredService<CacheMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<CacheBulkWriter>>()));
         builder.Services.AddHostedService<L1DropSubscriber>();
         builder.Services.TryAddSingleton(sp => new RedisStringDistributedCache(
             sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<TimeProvider>()));

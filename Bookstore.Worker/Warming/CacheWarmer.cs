@@ -79,13 +79,16 @@ public sealed partial class CacheWarmer(
                 throw new InvalidOperationException("Redis is not reachable.");
             }
 
+            var fetchStarted = Stopwatch.GetTimestamp();
             var books = await catalog.GetMostPopularBooksAsync(_options.TopBooks, cancellationToken);
+            var fetchSeconds = Stopwatch.GetElapsedTime(fetchStarted).TotalSeconds;
             var recommendations = _options.ActiveReaders > 0
                 ? await catalog.GetActiveReaderRecommendationsAsync(_options.ActiveReaders, cancellationToken)
                 : [];
             var warmed = 0;
             var failed = 0;
-            var lastLog = Stopwatch.GetTimestamp();
+            var writeStarted = Stopwatch.GetTimestamp();
+            var lastLog = writeStarted;
 
             // Pipelined batches through SetManyAsync (the same keys and values, untagged, as the API's GET /books/{id}, so a
             // warmed book is that read's hit; each value is the API's JSON for the book as it came), a chunk at a time so
@@ -113,6 +116,7 @@ public sealed partial class CacheWarmer(
                 }
             }
 
+            var writeSeconds = Stopwatch.GetElapsedTime(writeStarted).TotalSeconds;
             var recommendationsFailed = await WarmRecommendationsAsync(recommendations, cancellationToken);
             for (var page = 1; page <= _options.ListPages; page++)
             {
@@ -133,9 +137,11 @@ public sealed partial class CacheWarmer(
             {
                 LastUserIds = [.. recommendations.Select(r => r.Recommendations.UserId)],
                 LastRecommendationsFailed = recommendationsFailed,
+                LastFetchSeconds = fetchSeconds,
+                LastWriteSeconds = writeSeconds,
             });
             metrics.RecordWarmingRun(elapsed, completed: true);
-            LogReady(warmed, recommendations.Count - recommendationsFailed, failed + recommendationsFailed, elapsed.TotalSeconds);
+            LogReady(warmed, recommendations.Count - recommendationsFailed, failed + recommendationsFailed, elapsed.TotalSeconds, fetchSeconds, writeSeconds);
             return failed == 0 && recommendationsFailed == 0;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -178,8 +184,8 @@ public sealed partial class CacheWarmer(
     [LoggerMessage(Level = LogLevel.Information, Message = "Warming: {Done}/{Total} books ({Percent:F0} %), {ItemsPerSecond:F0} items/s")]
     private partial void LogProgress(int done, int total, double percent, double itemsPerSecond);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Cache warm: {Warmed} books and {Readers} readers' recommendations warmed, {Failed} failed, in {Seconds:F2} s; state ready")]
-    private partial void LogReady(int warmed, int readers, int failed, double seconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cache warm: {Warmed} books and {Readers} readers' recommendations warmed, {Failed} failed, in {Seconds:F2} s (books fetched in {FetchSeconds:F3} s, written in {WriteSeconds:F3} s); state ready")]
+    private partial void LogReady(int warmed, int readers, int failed, double seconds, double fetchSeconds, double writeSeconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Warming: recommendations of {Warmed} active readers warmed, {Failed} failed")]
     private partial void LogRecommendations(int warmed, int failed);

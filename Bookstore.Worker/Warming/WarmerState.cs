@@ -28,6 +28,12 @@ public sealed record WarmingStatus(
 
     /// <summary>Recommendation lists the last run could not write.</summary>
     public int LastRecommendationsFailed { get; init; }
+
+    /// <summary>How long the last run's books took to fetch from the catalog API (request to the array cut into books).</summary>
+    public double LastFetchSeconds { get; init; }
+
+    /// <summary>How long the last run's books took to write, from the first write to the last one Redis acknowledged.</summary>
+    public double LastWriteSeconds { get; init; }
 }
 
 public sealed class WarmerState
