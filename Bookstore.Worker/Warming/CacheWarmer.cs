@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Connection;
-using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Typed;
 using Microsoft.Extensions.Options;
@@ -19,7 +18,7 @@ public sealed partial class CacheWarmer(
     CatalogClient catalog,
     ICacheService cache,
     RedisConnectionManager redis,
-    CacheMetrics metrics,
+    WarmingMetrics metrics,
     WarmerState state,
     IOptions<WarmingOptions> options,
     ILogger<CacheWarmer> logger) : BackgroundService

@@ -11,6 +11,7 @@ public static class WarmingExtensions
         builder.Services.AddHttpClient<CatalogClient>((sp, http) =>
                 http.BaseAddress = new Uri(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WarmingOptions>>().Value.CatalogUrl))
             .AddHttpMessageHandler(sp => new CatalogApiKeyHandler(sp.GetRequiredService<IConfiguration>()[CatalogApiKeyHandler.ConfigurationKey]));
+        builder.Services.AddSingleton<WarmingMetrics>();
         builder.Services.AddSingleton<WarmerState>();
         builder.Services.AddSingleton<CacheWarmer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CacheWarmer>());
