@@ -102,7 +102,7 @@ public class CompressionBenchmarks
     private static byte[] LoadBody()
     {
         var books = GoodbooksCatalog.Load(20);
-        var serializer = new CacheSerializer(new CacheOptions { EnableCompression = false });
+        var serializer = new CacheSerializer(new CacheOptions { EnableCompression = false, JsonTypeInfoResolvers = { CatalogJsonContext.Default } });
         var payload = serializer.Serialize(new BookPage(books, Page: 1, PageSize: 20, TotalCount: 10_000));
         return payload[CacheEnvelope.HeaderLength..];
     }

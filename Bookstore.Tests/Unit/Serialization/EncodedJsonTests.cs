@@ -4,6 +4,7 @@ using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Configuration;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Typed;
+using Bookstore.Tests.Support;
 using ZiggyCreatures.Caching.Fusion.Internals;
 using ZiggyCreatures.Caching.Fusion.Internals.Distributed;
 
@@ -81,7 +82,7 @@ public sealed class EncodedJsonTests
 
     private static CacheSerializer CreateSerializer()
     {
-        var options = new CacheOptions();
+        var options = new CacheOptions().WithCatalogTypes();
         options.JsonTypeInfoResolvers.Add(PrimitiveJsonContext.Default);
         options.JsonTypeInfoResolvers.Add(new FusionCacheEntryJsonResolver());
         return new CacheSerializer(options);
