@@ -1,6 +1,6 @@
 using Bookstore.Api.Catalog;
 using Bookstore.Caching.Configuration;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -2,7 +2,7 @@ using Bookstore.Caching.Configuration;
 using System.IO.Compression;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
 using ZstdSharp;
 

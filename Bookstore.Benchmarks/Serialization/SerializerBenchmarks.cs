@@ -2,7 +2,7 @@ using Bookstore.Caching.Configuration;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
 using Nerdbank.MessagePack;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text;
 using Bookstore.Benchmarks.Serialization;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,7 +3,7 @@ using System.Text;
 using Aspire.Hosting;
 using Bookstore.AppHost.Profiles;
 using Bookstore.AppHost.Redis;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Monitoring;
 using Bookstore.Caching.Redis;
 using Bookstore.Caching.Typed;

@@ -1,5 +1,5 @@
 using Bookstore.Caching.Configuration;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 
 namespace Bookstore.Tests.Support;
 

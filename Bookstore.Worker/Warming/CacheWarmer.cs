@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Connection;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Typed;

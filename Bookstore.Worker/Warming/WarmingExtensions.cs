@@ -1,5 +1,5 @@
 using Bookstore.Caching.Configuration;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Worker.Warming;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 

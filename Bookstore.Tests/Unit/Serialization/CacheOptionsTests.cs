@@ -2,7 +2,7 @@ using Bookstore.Caching.Configuration;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Serialization;
 using Microsoft.Extensions.Configuration;

@@ -2,7 +2,7 @@ using Bookstore.Caching.Configuration;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
 using Bookstore.Tests.Support;
 using ZstdSharp;

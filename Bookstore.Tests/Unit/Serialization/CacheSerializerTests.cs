@@ -2,7 +2,7 @@ using Bookstore.Caching.Configuration;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Serialization;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
 using Bookstore.Tests.Support;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Configuration;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Typed;

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Bookstore.Caching.Catalog;
+namespace Bookstore.Catalog.Contracts;
 
 /// <summary>
 /// Source-generated JSON metadata for the cached catalog types. The API and the worker register it in the cache's
