@@ -7,7 +7,7 @@ using System.Text.RegularExpressions;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
 using Bookstore.Api.Security;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
 
 namespace Microsoft.AspNetCore.Builder;

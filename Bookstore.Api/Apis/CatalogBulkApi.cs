@@ -2,7 +2,7 @@ using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
 using Bookstore.Api.Recommender;
 using Bookstore.Api.Security;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.FunctionCaching;
 
 namespace Microsoft.AspNetCore.Builder;

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
 using Bookstore.Api.Security;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
 
 namespace Microsoft.AspNetCore.Builder;

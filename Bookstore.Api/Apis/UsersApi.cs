@@ -5,7 +5,7 @@ using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
 using Bookstore.Api.Recommender;
 using Bookstore.Api.Security;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.FunctionCaching;
 using Bookstore.Caching.Typed;
 

@@ -1,4 +1,4 @@
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Microsoft.EntityFrameworkCore;
 
 namespace Bookstore.Api.Catalog;

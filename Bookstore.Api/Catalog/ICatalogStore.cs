@@ -1,11 +1,11 @@
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 
 namespace Bookstore.Api.Catalog;
 
 /// <summary>
 /// The catalog's data store. The API, the importer and the cache only know this interface; the provider behind it
 /// (SQLite today) is chosen by <c>Bookstore:Catalog:Provider</c>. Reads return the cached records of
-/// <see cref="Bookstore.Caching.Catalog"/>, so what is cached is exactly what is served.
+/// <see cref="Bookstore.Catalog.Contracts"/>, so what is cached is exactly what is served.
 /// </summary>
 public interface ICatalogStore
 {

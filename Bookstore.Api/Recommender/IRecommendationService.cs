@@ -1,4 +1,4 @@
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.FunctionCaching;
 using Bookstore.Caching.Typed;
 

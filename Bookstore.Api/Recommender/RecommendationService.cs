@@ -1,5 +1,5 @@
 using Bookstore.Api.Catalog;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 
 namespace Bookstore.Api.Recommender;
 

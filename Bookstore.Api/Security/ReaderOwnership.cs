@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
 using Microsoft.AspNetCore.Authorization;
 

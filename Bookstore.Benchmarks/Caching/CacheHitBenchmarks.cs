@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using BenchmarkDotNet.Attributes;
 using Bookstore.Benchmarks.Serialization;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Configuration;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Redis;

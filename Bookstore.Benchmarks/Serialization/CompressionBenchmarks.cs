@@ -2,7 +2,7 @@ using Bookstore.Caching.Configuration;
 using System.IO.Compression;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
 using ZstdSharp;
 
@@ -102,7 +102,7 @@ public class CompressionBenchmarks
     private static byte[] LoadBody()
     {
         var books = GoodbooksCatalog.Load(20);
-        var serializer = new CacheSerializer(new CacheOptions { EnableCompression = false });
+        var serializer = new CacheSerializer(new CacheOptions { EnableCompression = false, JsonTypeInfoResolvers = { CatalogJsonContext.Default } });
         var payload = serializer.Serialize(new BookPage(books, Page: 1, PageSize: 20, TotalCount: 10_000));
         return payload[CacheEnvelope.HeaderLength..];
     }

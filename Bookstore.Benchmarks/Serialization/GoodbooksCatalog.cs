@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 
 namespace Bookstore.Benchmarks.Serialization;
 

@@ -1,4 +1,4 @@
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using PolyType;
 
 namespace Bookstore.Benchmarks.Serialization;

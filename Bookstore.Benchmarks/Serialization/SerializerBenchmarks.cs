@@ -2,7 +2,7 @@ using Bookstore.Caching.Configuration;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
 using Nerdbank.MessagePack;
 
@@ -20,7 +20,7 @@ namespace Bookstore.Benchmarks.Serialization;
 public class SerializerBenchmarks
 {
     private readonly MessagePackSerializer _messagePack = new();
-    private readonly CacheSerializer _cacheSerializer = new(new CacheOptions { EnableCompression = false });
+    private readonly CacheSerializer _cacheSerializer = new(new CacheOptions { EnableCompression = false, JsonTypeInfoResolvers = { CatalogJsonContext.Default } });
     private Book _book = null!;
     private BookPage _page = null!;
     private byte[] _bookJson = [];

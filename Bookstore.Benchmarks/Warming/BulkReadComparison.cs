@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Bookstore.Api.Catalog;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Bookstore.Benchmarks.Serialization;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Typed;
 using Microsoft.Extensions.Configuration;

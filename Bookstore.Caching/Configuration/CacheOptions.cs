@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization.Metadata;
-using Bookstore.Caching.Catalog;
 using Bookstore.Caching.Keys;
 
 using Bookstore.Caching.Serialization;
@@ -45,12 +44,14 @@ public sealed class CacheOptions
     public int SchemaVersion { get; set; } = CacheKeyBuilder.SchemaVersion;
 
     /// <summary>
-    /// Where the JSON metadata of cached types comes from, searched in order. Add your own source-generated
-    /// <c>JsonSerializerContext</c> here (<c>options.JsonTypeInfoResolvers.Add(MyJsonContext.Default)</c>);
-    /// <see cref="CatalogJsonContext"/> is there by default. No reflection-based resolver is ever added, so a
-    /// type that none of these knows fails at once instead of being serialized by reflection.
+    /// Where the JSON metadata of cached types comes from, searched in order. Empty by default: the application
+    /// registers its own source-generated <c>JsonSerializerContext</c> for the types it caches
+    /// (<c>options.JsonTypeInfoResolvers.Add(MyJsonContext.Default)</c>), with the options <see cref="CacheSerializer"/>
+    /// uses (camelCase, nulls omitted, nullable annotations and required constructor parameters respected) so its
+    /// fast paths apply. No reflection-based resolver is ever added, so a type that none of these knows fails at
+    /// once instead of being serialized by reflection.
     /// </summary>
-    public IList<IJsonTypeInfoResolver> JsonTypeInfoResolvers { get; } = [CatalogJsonContext.Default];
+    public IList<IJsonTypeInfoResolver> JsonTypeInfoResolvers { get; } = [];
 
     /// <summary>When false only raw strings, numbers, booleans and bytes may be cached; a typed value is refused at write.</summary>
     public bool EnableSerialization { get; set; } = true;

@@ -40,8 +40,6 @@ public sealed class CacheMetrics : IDisposable
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _errors;
     private readonly Histogram<long> _payloadSize;
-    private readonly Counter<long> _warmerItems;
-    private readonly Histogram<double> _warmerRunDuration;
     private readonly ConcurrentDictionary<string, CacheTypeCounters> _types = new(StringComparer.Ordinal);
 
     private readonly bool _enabled;
@@ -62,8 +60,6 @@ public sealed class CacheMetrics : IDisposable
         _errors = _meter.CreateCounter<long>("bookstore.cache.errors", "{error}", "Failed cache operations by operation and error type.");
         _payloadSize = _meter.CreateHistogram<long>("bookstore.cache.payload.size", "By", "Size of values written to Redis.",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304] });
-        _warmerItems = _meter.CreateCounter<long>("bookstore.warmer.items", "{item}", "Items the cache warmer wrote, by type and result.");
-        _warmerRunDuration = _meter.CreateHistogram<double>("bookstore.warmer.run.duration", "s", "Duration of one cache warming run, by result.");
         _meter.CreateObservableGauge("bookstore.cache.hit_ratio", ObserveHitRatios, "1", "Hits / (hits + misses + stale) since start, by cache type.");
     }
 
@@ -130,22 +126,6 @@ public sealed class CacheMetrics : IDisposable
             { "cache.type", For(cacheType).Name },
             { "compressed", compressed ? "true" : "false" },
         });
-    }
-
-    public void RecordWarmed(string cacheType, string result, long count = 1)
-    {
-        if (_enabled)
-        {
-            _warmerItems.Add(count, new TagList { { "cache.type", For(cacheType).Name }, { "result", result } });
-        }
-    }
-
-    public void RecordWarmingRun(TimeSpan elapsed, bool completed)
-    {
-        if (_enabled)
-        {
-            _warmerRunDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("result", completed ? "completed" : "failed"));
-        }
     }
 
     public CacheMetricsSnapshot Snapshot()

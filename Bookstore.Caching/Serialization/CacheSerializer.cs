@@ -3,8 +3,8 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using Bookstore.Caching.Catalog;
 using Microsoft.Extensions.Options;
 
 namespace Bookstore.Caching.Serialization;
@@ -63,15 +63,20 @@ public sealed class CacheSerializer
         _schemaVersion = options.SchemaVersion;
         _enableSerialization = options.EnableSerialization;
 
-        // The catalog context's settings (camelCase, nulls omitted, nullable annotations and required
-        // constructor parameters enforced on read) apply to every registered context, so all entries look alike
-        // and the generated fast paths stay usable. The resolver chain holds source-generated contexts only:
-        // no reflection fallback, and nothing polymorphic, so no type name is ever read from a payload.
+        // These settings (camelCase, nulls omitted, nullable annotations and required constructor parameters
+        // enforced on read) apply to every registered context, so all entries look alike; a context generated with
+        // the same JsonSourceGenerationOptions (the catalog's) keeps its fast paths. The resolver chain holds
+        // source-generated contexts only: no reflection fallback, and nothing polymorphic, so no type name is ever
+        // read from a payload.
         // The default encoder is kept on purpose: with the relaxed one (non-ASCII as UTF-8, not \uXXXX) the options
         // no longer match the generated code's, which loses its fast path: +40 % time, twice the allocations for a
         // book, to save 0.3 % of a page's bytes (SerializerBenchmarks, docs/performance.md).
-        _json = new JsonSerializerOptions(CatalogJsonContext.Default.Options)
+        _json = new JsonSerializerOptions
         {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            RespectNullableAnnotations = true,
+            RespectRequiredConstructorParameters = true,
             TypeInfoResolver = JsonTypeInfoResolver.Combine([.. options.JsonTypeInfoResolvers]),
         };
         _json.MakeReadOnly();

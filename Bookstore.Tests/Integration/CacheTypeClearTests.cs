@@ -1,4 +1,4 @@
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
 using Bookstore.Tests.Support;
 using StackExchange.Redis;

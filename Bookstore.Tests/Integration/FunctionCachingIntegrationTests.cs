@@ -29,7 +29,7 @@ public sealed class FunctionCachingIntegrationTests
         Assert.Equal(1, log.Count("GetBookDetailsAsync"));
         Assert.Equal(1, log.Count("GetUserRecommendationsAsync"));
         var db = host.Get<IConnectionMultiplexer>().GetDatabase();
-        Assert.True(await db.KeyExistsAsync("bookstore:v1:books:get-book-details-async.ced9d1a93755fdaf.42"));
+        Assert.True(await db.KeyExistsAsync("bookstore:v1:books:get-book-details-async.58d9056367657c93.42"));
 
         await host.Get<CacheService>().InvalidateUserAsync(7, ct);
         await queries.GetUserRecommendationsAsync(7, 5);

@@ -1,4 +1,4 @@
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Distributed;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Serialization;

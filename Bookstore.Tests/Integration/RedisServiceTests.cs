@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Connection;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Redis;

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Serialization;
 using Bookstore.Tests.Integration.Catalog;

@@ -1,10 +1,14 @@
+using Bookstore.Caching.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Bookstore.Tests.Support;
 
-/// <summary>A generic host wired exactly as a Bookstore service wires Redis (<c>AddBookstoreRedis</c>), against a test server.</summary>
+/// <summary>
+/// A generic host wired exactly as a Bookstore service wires Redis (<c>AddBookstoreRedis</c>) and registers the catalog
+/// types with the cache, against a test server.
+/// </summary>
 internal static class CachingHost
 {
     public static Task<IHost> StartAsync(RedisServer server, params KeyValuePair<string, string?>[] settings) =>
@@ -47,6 +51,7 @@ internal static class CachingHost
             builder.AddBookstoreRedis();
         }
 
+        builder.Services.Configure<CacheOptions>(options => options.WithCatalogTypes());
         services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);

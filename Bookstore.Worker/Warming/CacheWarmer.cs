@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Connection;
 using Bookstore.Caching.Distributed;
-using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Typed;
 using Microsoft.Extensions.Options;
@@ -20,7 +19,7 @@ public sealed partial class CacheWarmer(
     CatalogClient catalog,
     ICacheService cache,
     RedisConnectionManager redis,
-    CacheMetrics metrics,
+    WarmingMetrics metrics,
     WarmerState state,
     IOptions<WarmingOptions> options,
     ILogger<CacheWarmer> logger) : BackgroundService

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
 
 namespace Bookstore.Worker.Warming;

@@ -1,3 +1,5 @@
+using Bookstore.Caching.Configuration;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Worker.Warming;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -11,6 +13,8 @@ public static class WarmingExtensions
         builder.Services.AddHttpClient<CatalogClient>((sp, http) =>
                 http.BaseAddress = new Uri(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WarmingOptions>>().Value.CatalogUrl))
             .AddHttpMessageHandler(sp => new CatalogApiKeyHandler(sp.GetRequiredService<IConfiguration>()[CatalogApiKeyHandler.ConfigurationKey]));
+        builder.Services.Configure<CacheOptions>(cache => cache.JsonTypeInfoResolvers.Add(CatalogJsonContext.Default));
+        builder.Services.AddSingleton<WarmingMetrics>();
         builder.Services.AddSingleton<WarmerState>();
         builder.Services.AddSingleton<CacheWarmer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CacheWarmer>());

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Bookstore.Api.Catalog;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Tests.Support;
 
 namespace Bookstore.Tests.Integration.Catalog;

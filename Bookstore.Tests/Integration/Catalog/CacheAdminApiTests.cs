@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Bookstore.AppHost.Redis;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
 using Bookstore.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

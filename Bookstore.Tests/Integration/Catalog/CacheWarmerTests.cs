@@ -1,7 +1,7 @@
 extern alias worker;
 
 using System.Net.Http.Json;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Tests.Support;
 using StackExchange.Redis;
 using worker::Bookstore.Worker.Warming;

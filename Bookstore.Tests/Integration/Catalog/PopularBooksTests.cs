@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Bookstore.Api.Popularity;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;

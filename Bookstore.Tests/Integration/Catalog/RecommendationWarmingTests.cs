@@ -6,7 +6,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Bookstore.Api.Popularity;
 using Bookstore.Api.Recommender;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.FunctionCaching;
 using Bookstore.Caching.Typed;
 using Bookstore.Tests.Support;

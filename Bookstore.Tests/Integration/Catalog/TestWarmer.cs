@@ -1,7 +1,7 @@
 extern alias worker;
 
+using System.Diagnostics.Metrics;
 using Bookstore.Caching.Connection;
-using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Typed;
 using Bookstore.Tests.Support;
 using Microsoft.Extensions.Hosting;
@@ -17,7 +17,7 @@ internal static class TestWarmer
         new CatalogClient(api.CreateDefaultClient(new Uri("http://localhost"), new CatalogApiKeyHandler(api.AdminKey))),
         host.Get<ICacheService>(),
         host.Get<RedisConnectionManager>(),
-        host.Get<CacheMetrics>(),
+        new WarmingMetrics(host.Get<IMeterFactory>()),
         state,
         Microsoft.Extensions.Options.Options.Create(options),
         NullLogger<CacheWarmer>.Instance);

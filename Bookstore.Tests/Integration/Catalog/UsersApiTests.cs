@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Bookstore.Api.Recommender;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;

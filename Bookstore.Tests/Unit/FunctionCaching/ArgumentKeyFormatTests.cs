@@ -1,6 +1,6 @@
 using System.Text;
 using Bookstore.Caching.FunctionCaching;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 
 namespace Bookstore.Tests.Unit.FunctionCaching;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.FunctionCaching;
 using Bookstore.Caching.Typed;
 

@@ -18,7 +18,7 @@ public sealed class CachedResultsRegistrationTests
 
     [Fact]
     public void RejectsASynchronousResult() =>
-        AssertRejected(s => s.AddCachedResults<IReturnsBook, RejectedServices>(), $"{Namespace}IReturnsBook.GetBook", "Bookstore.Caching.Catalog.Book");
+        AssertRejected(s => s.AddCachedResults<IReturnsBook, RejectedServices>(), $"{Namespace}IReturnsBook.GetBook", "Bookstore.Catalog.Contracts.Book");
 
     [Fact]
     public void RejectsAClassArgument() =>

@@ -9,7 +9,7 @@ namespace Bookstore.Tests.Unit.FunctionCaching;
 public sealed partial class ResultKeyPlanTests : IDisposable
 {
     // Changing the key scheme moves every cached result; if this fails on purpose, say so in the change and in docs.
-    private const string GoldenBookDetailsId = "get-book-details-async.ced9d1a93755fdaf.42";
+    private const string GoldenBookDetailsId = "get-book-details-async.58d9056367657c93.42";
 
     private readonly FunctionCachingHost _host = new();
 
@@ -28,7 +28,7 @@ public sealed partial class ResultKeyPlanTests : IDisposable
     {
         await _host.Books.GetBookDetailsAsync(42);
 
-        var signature = "Bookstore.Tests.Unit.FunctionCaching.IBookLookup.GetBookDetailsAsync(System.Int32):Bookstore.Caching.Catalog.Book";
+        var signature = "Bookstore.Tests.Unit.FunctionCaching.IBookLookup.GetBookDetailsAsync(System.Int32):Bookstore.Catalog.Contracts.Book";
         Assert.Equal($"get-book-details-async.{SignatureHash(signature)}.42", _host.LastId);
     }
 

@@ -1,6 +1,8 @@
 using Bookstore.Caching.Configuration;
 using System.ComponentModel.DataAnnotations;
-using Bookstore.Caching.Catalog;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Serialization;
 using Microsoft.Extensions.Configuration;
@@ -21,7 +23,41 @@ public sealed class CacheOptionsTests
         Assert.Equal(8 * 1024 * 1024, options.MaxPayloadBytes);
         Assert.Equal(16 * 1024 * 1024, options.MaxUncompressedBytes);
         Assert.Equal(CacheKeyBuilder.SchemaVersion, options.SchemaVersion);
-        Assert.Same(CatalogJsonContext.Default, Assert.Single(options.JsonTypeInfoResolvers));
+        Assert.Empty(options.JsonTypeInfoResolvers);
+    }
+
+    [Fact]
+    public void TheDefaultSerializerKnowsNoBookstoreTypeAndSaysHowToRegisterOne()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new CacheSerializer().Serialize(SampleCatalog.Book));
+
+        Assert.Contains(typeof(Book).FullName!, error.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(CacheOptions.JsonTypeInfoResolvers), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RegisteringTheCatalogContextMakesTheCatalogTypesCacheable()
+    {
+        var options = new CacheOptions();
+        options.JsonTypeInfoResolvers.Add(CatalogJsonContext.Default);
+        var serializer = new CacheSerializer(options);
+
+        Assert.Equal(DecodeStatus.Ok, serializer.TryDeserialize<Book>(serializer.Serialize(SampleCatalog.Book), out var book));
+        Assert.Equivalent(SampleCatalog.Book, book, strict: true);
+    }
+
+    [Fact]
+    public void TheCatalogContextIsGeneratedWithTheSettingsTheSerializerApplies()
+    {
+        // CacheSerializer applies these to every context (the golden payloads pin its side); a context generated with
+        // other settings would lose its fast paths.
+        var generated = CatalogJsonContext.Default.Options;
+
+        Assert.Same(JsonNamingPolicy.CamelCase, generated.PropertyNamingPolicy);
+        Assert.Equal(JsonIgnoreCondition.WhenWritingNull, generated.DefaultIgnoreCondition);
+        Assert.True(generated.RespectNullableAnnotations);
+        Assert.True(generated.RespectRequiredConstructorParameters);
+        Assert.Null(generated.Encoder);
     }
 
     [Fact]
@@ -48,7 +84,7 @@ public sealed class CacheOptionsTests
         Assert.Equal(1048576, options.MaxPayloadBytes);
         Assert.Equal(4194304, options.MaxUncompressedBytes);
         Assert.Equal(3, options.SchemaVersion);
-        Assert.Single(options.JsonTypeInfoResolvers);
+        Assert.Empty(options.JsonTypeInfoResolvers);
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using Bookstore.Caching.Configuration;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
+using Bookstore.Tests.Support;
 
 namespace Bookstore.Tests.Unit.Serialization;
 
@@ -52,7 +53,7 @@ public sealed partial class CacheSerializerTests
 
         foreach (var readerCodec in Codecs)
         {
-            var reader = new CacheSerializer(new CacheOptions { CompressionCodec = readerCodec });
+            var reader = new CacheSerializer(new CacheOptions { CompressionCodec = readerCodec }.WithCatalogTypes());
             Assert.Equal(DecodeStatus.Ok, reader.TryDeserialize<BookPage>(bytes, out var page));
             Assert.Equivalent(SampleCatalog.Page, page, strict: true);
         }

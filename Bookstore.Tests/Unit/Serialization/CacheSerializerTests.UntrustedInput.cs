@@ -2,8 +2,9 @@ using Bookstore.Caching.Configuration;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
+using Bookstore.Tests.Support;
 using ZstdSharp;
 
 namespace Bookstore.Tests.Unit.Serialization;
@@ -16,8 +17,8 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void APayloadOverMaxPayloadBytesIsTooLargeBeforeItIsRead()
     {
-        var serializer = new CacheSerializer(new CacheOptions { MaxPayloadBytes = 1024, EnableCompression = false });
-        var bytes = new CacheSerializer(new CacheOptions { EnableCompression = false }).Serialize(SampleCatalog.Page);
+        var serializer = new CacheSerializer(new CacheOptions { MaxPayloadBytes = 1024, EnableCompression = false }.WithCatalogTypes());
+        var bytes = new CacheSerializer(new CacheOptions { EnableCompression = false }.WithCatalogTypes()).Serialize(SampleCatalog.Page);
 
         Assert.True(bytes.Length > 1024);
         Assert.Equal(DecodeStatus.TooLarge, serializer.TryDeserialize<BookPage>(bytes, out var page));
@@ -28,7 +29,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void AHeaderDeclaringABodyOverMaxUncompressedBytesIsTooLarge()
     {
-        var serializer = new CacheSerializer(new CacheOptions { MaxUncompressedBytes = 1024 });
+        var serializer = new CacheSerializer(new CacheOptions { MaxUncompressedBytes = 1024 }.WithCatalogTypes());
         var bytes = _serializer.Serialize(SampleCatalog.Page);
 
         Assert.Equal(DecodeStatus.TooLarge, serializer.TryDeserialize<BookPage>(bytes, out _));
@@ -41,7 +42,7 @@ public sealed partial class CacheSerializerTests
     [MemberData(nameof(CompressionCodecs))]
     public void ABombDeclaringItsRealSizeIsTooLargeWithoutBeingInflated(CompressionCodec codec)
     {
-        var serializer = new CacheSerializer(new CacheOptions { MaxUncompressedBytes = 1024 * 1024 });
+        var serializer = new CacheSerializer(new CacheOptions { MaxUncompressedBytes = 1024 * 1024 }.WithCatalogTypes());
         var bomb = Envelope(codec, BombSize, Bomb(codec));
 
         var allocated = AllocatedBy(() => Assert.Equal(DecodeStatus.TooLarge, serializer.TryDeserialize<BookPage>(bomb, out _)));
@@ -156,7 +157,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void TheSerializerNeverWritesTypeMetadata()
     {
-        var json = Encoding.UTF8.GetString(new CacheSerializer(new CacheOptions { EnableCompression = false }).Serialize(SampleCatalog.Page));
+        var json = Encoding.UTF8.GetString(new CacheSerializer(new CacheOptions { EnableCompression = false }.WithCatalogTypes()).Serialize(SampleCatalog.Page));
 
         Assert.DoesNotContain("$type", json, StringComparison.Ordinal);
         Assert.DoesNotContain("Bookstore", json, StringComparison.Ordinal);
@@ -212,7 +213,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void AnEntryWrittenForAnotherSchemaVersionIsASchemaMismatch()
     {
-        var bytes = new CacheSerializer(new CacheOptions { SchemaVersion = 2 }).Serialize(SampleCatalog.Book);
+        var bytes = new CacheSerializer(new CacheOptions { SchemaVersion = 2 }.WithCatalogTypes()).Serialize(SampleCatalog.Book);
 
         Assert.Equal(DecodeStatus.SchemaMismatch, _serializer.TryDeserialize<Book>(bytes, out var book));
         Assert.Null(book);
@@ -303,7 +304,7 @@ public sealed partial class CacheSerializerTests
 
     private static byte[] Compressed(CompressionCodec codec)
     {
-        var bytes = new CacheSerializer(new CacheOptions { CompressionCodec = codec }).Serialize(SampleCatalog.Page, out var info);
+        var bytes = new CacheSerializer(new CacheOptions { CompressionCodec = codec }.WithCatalogTypes()).Serialize(SampleCatalog.Page, out var info);
         Assert.Equal(codec, info.Codec);
         return bytes;
     }

@@ -2,8 +2,9 @@ using Bookstore.Caching.Configuration;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Serialization;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Serialization;
+using Bookstore.Tests.Support;
 
 namespace Bookstore.Tests.Unit.Serialization;
 
@@ -12,7 +13,7 @@ public sealed partial class CacheSerializerTests
 {
     private static readonly CompressionCodec[] Codecs = [CompressionCodec.GZip, CompressionCodec.Brotli, CompressionCodec.Zstd];
 
-    private readonly CacheSerializer _serializer = new();
+    private readonly CacheSerializer _serializer = new(new CacheOptions().WithCatalogTypes());
 
     public static TheoryData<CompressionCodec> CompressionCodecs => [.. Codecs];
 
@@ -265,7 +266,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void BodiesUpToTheThresholdAreNotCompressed()
     {
-        var serializer = new CacheSerializer(new CacheOptions { CompressionThresholdBytes = 4096 });
+        var serializer = new CacheSerializer(new CacheOptions { CompressionThresholdBytes = 4096 }.WithCatalogTypes());
 
         serializer.Serialize(SampleCatalog.Page, out var info);
 
@@ -278,7 +279,7 @@ public sealed partial class CacheSerializerTests
     [MemberData(nameof(CompressionCodecs))]
     public void RepetitiveBodiesAboveTheThresholdAreCompressedWithTheConfiguredCodec(CompressionCodec codec)
     {
-        var serializer = new CacheSerializer(new CacheOptions { CompressionCodec = codec });
+        var serializer = new CacheSerializer(new CacheOptions { CompressionCodec = codec }.WithCatalogTypes());
 
         var bytes = serializer.Serialize(SampleCatalog.Page, out var info);
 
@@ -295,7 +296,7 @@ public sealed partial class CacheSerializerTests
     public void ABodyTheCodecCannotShrinkIsStoredUncompressed(CompressionCodec codec)
     {
         // Above a zero threshold, but a short body of unrelated tokens: the codec's framing outweighs any saving.
-        var serializer = new CacheSerializer(new CacheOptions { CompressionCodec = codec, CompressionThresholdBytes = 0 });
+        var serializer = new CacheSerializer(new CacheOptions { CompressionCodec = codec, CompressionThresholdBytes = 0 }.WithCatalogTypes());
 
         var bytes = serializer.Serialize(new CartItem(918_273, 64, 5.37m), out var info);
 
@@ -320,7 +321,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void DisabledCompressionStoresLargeBodiesUncompressed()
     {
-        var serializer = new CacheSerializer(new CacheOptions { EnableCompression = false });
+        var serializer = new CacheSerializer(new CacheOptions { EnableCompression = false }.WithCatalogTypes());
 
         serializer.Serialize(SampleCatalog.Page, out var info);
 
@@ -332,12 +333,12 @@ public sealed partial class CacheSerializerTests
     [MemberData(nameof(WriterAndReaderCodecs))]
     public void EntriesWrittenWithOneCodecDecodeUnderAnotherDefault(CompressionCodec writerCodec, CompressionCodec readerCodec)
     {
-        var writer = new CacheSerializer(new CacheOptions { CompressionCodec = writerCodec });
+        var writer = new CacheSerializer(new CacheOptions { CompressionCodec = writerCodec }.WithCatalogTypes());
         var reader = new CacheSerializer(new CacheOptions
         {
             CompressionCodec = readerCodec,
             EnableCompression = readerCodec != CompressionCodec.None,
-        });
+        }.WithCatalogTypes());
 
         var bytes = writer.Serialize(SampleCatalog.Page, out var info);
 
@@ -369,7 +370,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void AnApplicationContextAddedToTheOptionsIsUsed()
     {
-        var options = new CacheOptions();
+        var options = new CacheOptions().WithCatalogTypes();
         options.JsonTypeInfoResolvers.Add(ApplicationJsonContext.Default);
         var serializer = new CacheSerializer(options);
 
@@ -383,7 +384,7 @@ public sealed partial class CacheSerializerTests
     [Fact]
     public void SerializingAValueOverTheCapsIsRefusedWithTheOptionToRaise()
     {
-        var serializer = new CacheSerializer(new CacheOptions { MaxUncompressedBytes = 100 });
+        var serializer = new CacheSerializer(new CacheOptions { MaxUncompressedBytes = 100 }.WithCatalogTypes());
 
         var error = Assert.Throws<InvalidOperationException>(() => serializer.Serialize(SampleCatalog.Book));
 

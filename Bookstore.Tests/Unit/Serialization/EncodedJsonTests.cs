@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Configuration;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Distributed;
@@ -9,6 +9,7 @@ using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using ZiggyCreatures.Caching.Fusion;
 using ZiggyCreatures.Caching.Fusion.Serialization;
+using Bookstore.Tests.Support;
 
 namespace Bookstore.Tests.Unit.Serialization;
 
@@ -98,7 +99,7 @@ public sealed class EncodedJsonTests
 
     private static CacheSerializer CreateSerializer()
     {
-        var options = new CacheOptions();
+        var options = new CacheOptions().WithCatalogTypes();
         options.JsonTypeInfoResolvers.Add(PrimitiveJsonContext.Default);
         options.JsonTypeInfoResolvers.Add(new FusionCacheTypesJsonResolver());
         return new CacheSerializer(options);

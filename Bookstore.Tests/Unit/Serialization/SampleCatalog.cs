@@ -1,4 +1,4 @@
-using Bookstore.Caching.Catalog;
+using Bookstore.Catalog.Contracts;
 
 namespace Bookstore.Tests.Unit.Serialization;
 

@@ -1,4 +1,4 @@
-namespace Bookstore.Caching.Catalog;
+namespace Bookstore.Catalog.Contracts;
 
 /// <summary>A book as the catalog API returns it and the cache stores it (<c>bookstore:v{schema}:book:{id}</c>).</summary>
 /// <remarks>

@@ -1,3 +1,3 @@
-namespace Bookstore.Caching.Catalog;
+namespace Bookstore.Catalog.Contracts;
 
 public sealed record UserProfile(int Id, string DisplayName, string Email, DateTimeOffset CreatedAt);

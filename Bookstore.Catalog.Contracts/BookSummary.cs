@@ -1,4 +1,4 @@
-namespace Bookstore.Caching.Catalog;
+namespace Bookstore.Catalog.Contracts;
 
 /// <summary>The fields of a <see cref="Book"/> that lists and search results show; no description, so list entries stay small.</summary>
 public sealed record BookSummary(

@@ -1,12 +1,11 @@
-using Bookstore.Caching.Configuration;
 using System.Text.Json.Serialization;
 
-namespace Bookstore.Caching.Catalog;
+namespace Bookstore.Catalog.Contracts;
 
 /// <summary>
-/// Source-generated JSON metadata for the cached catalog types, registered by default in
-/// <see cref="Serialization.CacheOptions.JsonTypeInfoResolvers"/>. None of these types is
-/// polymorphic, so no type name is ever written to or honoured from a payload.
+/// Source-generated JSON metadata for the cached catalog types. The API and the worker register it in the cache's
+/// <c>CacheOptions.JsonTypeInfoResolvers</c>; its options are the cache serializer's, so the generated fast paths apply.
+/// None of these types is polymorphic, so no type name is ever written to or honoured from a payload.
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,

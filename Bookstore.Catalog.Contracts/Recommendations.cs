@@ -1,4 +1,4 @@
-namespace Bookstore.Caching.Catalog;
+namespace Bookstore.Catalog.Contracts;
 
 /// <summary>
 /// Books recommended to a user. Ids only, not copies of the books: a book's change then invalidates just

@@ -1,3 +1,3 @@
-namespace Bookstore.Caching.Catalog;
+namespace Bookstore.Catalog.Contracts;
 
 public sealed record Cart(int UserId, IReadOnlyList<CartItem> Items, DateTimeOffset UpdatedAt);

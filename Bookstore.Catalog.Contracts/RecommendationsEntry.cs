@@ -1,4 +1,4 @@
-namespace Bookstore.Caching.Catalog;
+namespace Bookstore.Catalog.Contracts;
 
 /// <summary>
 /// A reader's recommendations with the cache entry they belong in: the id and tags under which the API's
