@@ -9,7 +9,7 @@ builder.AddRecommendations();
 builder.AddBookstoreSecurity();
 builder.AddPopularity();
 builder.AddApiProblemDetails();
-builder.Services.AddOpenApi(options => options.AddBookstoreSecuritySchemes());
+builder.AddBookstoreOpenApi();
 
 var app = builder.Build();
 

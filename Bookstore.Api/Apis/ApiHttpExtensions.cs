@@ -27,7 +27,7 @@ public static class ApiHttpExtensions
 }
 
 /// <summary>
-/// Books and list pages as the API answers them (<see cref="EncodedJsonResult"/>): ASP.NET Core's Web defaults, so the
+/// Books and list pages as the API answers them (<see cref="EncodedJsonResult{T}"/>): ASP.NET Core's Web defaults, so the
 /// same JSON as a typed result (camelCase, nulls written), through the generated fast path instead of reflection metadata.
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

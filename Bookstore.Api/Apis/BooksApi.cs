@@ -6,9 +6,11 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
+using Bookstore.Api.Problems;
 using Bookstore.Api.Security;
 using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -40,10 +42,18 @@ public static partial class BooksApi
         var books = app.MapGroup("/books").WithTags("Books");
         books.MapGet("/", ListAsync).WithName("ListBooks").WithSummary("A page of books: page ≥ 1, pageSize 1–100, sort popularity|rating|title|year, filters author, language, year.");
         books.MapGet("/search", SearchAsync).WithName("SearchBooks").WithSummary("Books whose title or author contains q (1–100 characters).");
-        books.MapGet("/{id:int}", GetAsync).WithName("GetBook");
-        books.MapPost("/", CreateAsync).WithName("CreateBook").Accepts<BookRequest>("application/json").RequireAuthorization(BookstoreAuth.AdminPolicy);
-        books.MapPut("/{id:int}", UpdateAsync).WithName("UpdateBook").Accepts<BookRequest>("application/json").RequireAuthorization(BookstoreAuth.AdminPolicy);
-        books.MapDelete("/{id:int}", DeleteAsync).WithName("DeleteBook").RequireAuthorization(BookstoreAuth.AdminPolicy);
+
+        // The hot read returns IResult, not a Results<...> union (which would allocate a wrapper per read): its answers are declared here.
+        books.MapGet("/{id:int}", GetAsync).WithName("GetBook").WithSummary("One book by id (an integer from 1).")
+            .Produces<Book>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        books.MapPost("/", CreateAsync).WithName("CreateBook").WithSummary($"Adds a book (JSON, at most {MaxBookBodyBytes / 1024} KB); the answer is the book with its new id.")
+            .Accepts<BookRequest>("application/json").RequireAdminKey();
+        books.MapPut("/{id:int}", UpdateAsync).WithName("UpdateBook").WithSummary("Replaces a book's fields; the answer is the book as stored.")
+            .Accepts<BookRequest>("application/json").RequireAdminKey();
+        books.MapDelete("/{id:int}", DeleteAsync).WithName("DeleteBook").WithSummary("Deletes a book and drops every cached page and recommendation holding it.")
+            .RequireAdminKey();
 
         // Ids that are not an int (text, or too large) would otherwise fall through to a 404 or 405: they are bad requests,
         // told to a writer only once it has shown the admin key.
@@ -62,7 +72,7 @@ public static partial class BooksApi
     {
         if (id < 1)
         {
-            return ValueTask.FromResult(InvalidId(id.ToString(CultureInfo.InvariantCulture)));
+            return ValueTask.FromResult<IResult>(InvalidId(id.ToString(CultureInfo.InvariantCulture)));
         }
 
         // No tag: InvalidateBookAsync removes this key itself, and FusionCache checks every tag of an entry on every
@@ -91,10 +101,10 @@ public static partial class BooksApi
 
         // Counted in process and sent to Redis in batches (BookViews): an L1 hit makes no Redis call.
         views.Count(id);
-        return EncodedJsonResult.Of(entry, CatalogHttpJsonContext.Default.Book);
+        return EncodedJsonResult<Book>.Of(entry, CatalogHttpJsonContext.Default.Book);
     }
 
-    internal static async Task<IResult> ListAsync(
+    internal static async Task<Results<EncodedJsonResult<BookPage>, ValidationProblem>> ListAsync(
         string? page, string? pageSize, string? sort, string? author, string? language, string? year,
         CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
     {
@@ -153,7 +163,7 @@ public static partial class BooksApi
         return await CachedPageAsync(cache, id, ct => store.ListBooksAsync(query, ct), response, cancellationToken);
     }
 
-    internal static async Task<IResult> SearchAsync(
+    internal static async Task<Results<EncodedJsonResult<BookPage>, ValidationProblem>> SearchAsync(
         string? q, string? page, string? pageSize, CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -173,15 +183,21 @@ public static partial class BooksApi
         return await CachedPageAsync(cache, id, ct => store.SearchAsync(text, pageNumber, size, ct), response, cancellationToken);
     }
 
-    internal static async Task<IResult> CreateAsync(HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    internal static async Task<Results<Created<Book>, RequestBodyProblem, ValidationProblem>> CreateAsync(
+        HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
     {
-        var (input, problem) = await ReadBookAsync(context.Request, cancellationToken);
+        var (body, problem) = await ReadBookAsync(context.Request, cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
-        var book = await store.CreateBookAsync(input!, cancellationToken);
+        if (body!.Validate() is { Count: > 0 } errors)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var book = await store.CreateBookAsync(body.ToInput(), cancellationToken);
         context.Response.Headers[CacheHeader] = "bypass";
 
         // The new id may have been looked up before (an Absent marker), and the book can belong on any page.
@@ -190,20 +206,26 @@ public static partial class BooksApi
         return TypedResults.Created($"/books/{book.Id}", book);
     }
 
-    internal static async Task<IResult> UpdateAsync(int id, HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<Book>, BadRequestProblem, RequestBodyProblem, NotFoundProblem, ValidationProblem>> UpdateAsync(
+        int id, HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
     {
         if (id < 1)
         {
             return InvalidId(id.ToString(CultureInfo.InvariantCulture));
         }
 
-        var (input, problem) = await ReadBookAsync(context.Request, cancellationToken);
+        var (body, problem) = await ReadBookAsync(context.Request, cancellationToken);
         if (problem is not null)
         {
             return problem;
         }
 
-        var update = await store.UpdateBookAsync(id, input!, cancellationToken);
+        if (body!.Validate() is { Count: > 0 } errors)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var update = await store.UpdateBookAsync(id, body.ToInput(), cancellationToken);
         context.Response.Headers[CacheHeader] = "bypass";
         if (update is null)
         {
@@ -219,7 +241,7 @@ public static partial class BooksApi
         return TypedResults.Ok(update.After);
     }
 
-    internal static async Task<IResult> DeleteAsync(int id, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    internal static async Task<Results<NoContent, BadRequestProblem, NotFoundProblem>> DeleteAsync(int id, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
     {
         if (id < 1)
         {
@@ -248,14 +270,14 @@ public static partial class BooksApi
         || before.AverageRating != after.AverageRating
         || before.RatingsCount != after.RatingsCount;
 
-    private static async Task<IResult> CachedPageAsync(
+    private static async Task<EncodedJsonResult<BookPage>> CachedPageAsync(
         CacheService cache, string id, Func<CancellationToken, Task<BookPage>> load, HttpResponse response, CancellationToken cancellationToken)
     {
         // Tagged with every book on the page, so a change to one of them drops the page.
         var entry = await cache.GetOrSetTaggedEntryAsync(
             CacheType.BookLists, id, load, page => page.Items.Select(b => CacheTags.Book(b.Id)), cancellationToken);
         response.Headers[CacheHeader] = entry.Header;
-        return EncodedJsonResult.Of(entry, CatalogHttpJsonContext.Default.BookPage);
+        return EncodedJsonResult<BookPage>.Of(entry, CatalogHttpJsonContext.Default.BookPage);
     }
 
     private static (int Page, int PageSize) ParsePaging(string? page, string? pageSize, Dictionary<string, string[]> errors)
@@ -279,25 +301,14 @@ public static partial class BooksApi
     private static string Hash(string text) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToLowerInvariant())))[..32];
 
-    private static async Task<(BookInput? Input, IResult? Problem)> ReadBookAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        var (body, problem) = await JsonRequestBody.ReadAsync(request, BooksApiJsonContext.Default.BookRequest, MaxBookBodyBytes, cancellationToken);
-        if (body is null)
-        {
-            return (null, problem);
-        }
+    private static Task<(BookRequest? Body, RequestBodyProblem? Problem)> ReadBookAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        JsonRequestBody.ReadAsync(request, BooksApiJsonContext.Default.BookRequest, MaxBookBodyBytes, cancellationToken);
 
-        var errors = body.Validate();
-        return errors.Count > 0 ? (null, TypedResults.ValidationProblem(errors)) : (body.ToInput(), null);
-    }
+    private static BadRequestProblem InvalidId(string id) => new(
+        "Invalid book id",
+        $"'{(id.Length > 20 ? id[..20] + "…" : id)}' is not a book id: ids are integers from 1 to {int.MaxValue}.");
 
-    private static IResult InvalidId(string id) => TypedResults.Problem(
-        title: "Invalid book id",
-        detail: $"'{(id.Length > 20 ? id[..20] + "…" : id)}' is not a book id: ids are integers from 1 to {int.MaxValue}.",
-        statusCode: StatusCodes.Status400BadRequest);
-
-    private static IResult NotFound(int id) =>
-        TypedResults.Problem(title: "Book not found", detail: $"No book has id {id}.", statusCode: StatusCodes.Status404NotFound);
+    private static NotFoundProblem NotFound(int id) => new("Book not found", $"No book has id {id}.");
 
 
     [GeneratedRegex("^[a-z]{2,3}(-[a-z0-9]{2,8})?$")]

@@ -1,5 +1,7 @@
+using Bookstore.Api.Problems;
 using Bookstore.Api.Security;
 using Bookstore.Caching.Typed;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -8,15 +10,14 @@ public static class CacheAdminApi
 {
     public static IEndpointRouteBuilder MapCacheAdminApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/admin/cache").WithTags("Admin").RequireAuthorization(BookstoreAuth.AdminPolicy);
+        var group = app.MapGroup("/admin/cache").WithTags("Admin").RequireAdminKey();
         group.MapGet("/types", ListTypes)
             .WithName("ListCacheTypes")
             .WithSummary("The cache types, their strategy and whether they are Persistent (a flush of those needs ?confirm=true).");
         group.MapPost("/{type}/flush", FlushAsync)
             .WithName("FlushCacheType")
             .WithSummary("Drops every entry of one cache type in Redis and in every replica's memory cache. Persistent types need ?confirm=true.")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 
@@ -24,31 +25,29 @@ public static class CacheAdminApi
 
     public sealed record CacheFlushResult(string Type, bool Persistent, DateTimeOffset FlushedAt);
 
-    internal static IResult ListTypes(CacheService cache) =>
+    internal static Ok<List<CacheTypeDescription>> ListTypes(CacheService cache) =>
         TypedResults.Ok(Enum.GetValues<CacheType>()
             .Select(t => cache.PolicyOf(t))
             .Select(p => new CacheTypeDescription(p.Type.ToString(), p.Strategy.ToString(), p.IsPersistent))
             .ToList());
 
-    internal static async Task<IResult> FlushAsync(string type, bool? confirm, CacheService cache, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>A <c>confirm</c> that is not a boolean is a 400 from the framework's binding (declared on the endpoint).</summary>
+    internal static async Task<Results<Ok<CacheFlushResult>, NotFoundProblem, ConflictProblem>> FlushAsync(string type, bool? confirm, CacheService cache, TimeProvider time, CancellationToken cancellationToken)
     {
         // Names only: Enum.TryParse would also take "3" or "Books,Users".
         var name = Enum.GetNames<CacheType>().FirstOrDefault(n => string.Equals(n, type, StringComparison.OrdinalIgnoreCase));
         if (name is null)
         {
-            return TypedResults.Problem(
-                title: "Unknown cache type",
-                detail: $"There is no cache type '{type}'. Known types: {string.Join(", ", Enum.GetNames<CacheType>())}.",
-                statusCode: StatusCodes.Status404NotFound);
+            return new NotFoundProblem(
+                "Unknown cache type", $"There is no cache type '{type}'. Known types: {string.Join(", ", Enum.GetNames<CacheType>())}.");
         }
 
         var policy = cache.PolicyOf(Enum.Parse<CacheType>(name));
         if (policy.IsPersistent && confirm != true)
         {
-            return TypedResults.Problem(
-                title: "Persistent cache type",
-                detail: $"'{name}' is Persistent: its entries never expire and are not rebuilt by themselves. Repeat with ?confirm=true to flush it anyway.",
-                statusCode: StatusCodes.Status409Conflict);
+            return new ConflictProblem(
+                "Persistent cache type",
+                $"'{name}' is Persistent: its entries never expire and are not rebuilt by themselves. Repeat with ?confirm=true to flush it anyway.");
         }
 
         // The type's own FusionCache is cleared in L2 and, over the backplane, in every replica's L1 (Persistent keys are unlinked).

@@ -1,7 +1,9 @@
 using Bookstore.Api.Catalog;
+using Bookstore.Api.Problems;
 using Bookstore.Api.Security;
 using Bookstore.Caching.Typed;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -13,27 +15,26 @@ public static class CatalogAdminApi
     /// <summary>Catalog administration: the admin key (<c>X-Api-Key</c>) only.</summary>
     public static IEndpointRouteBuilder MapCatalogAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin").RequireAuthorization(BookstoreAuth.AdminPolicy);
+        var admin = app.MapGroup("/admin").RequireAdminKey();
         admin.MapPost("/import", ImportAsync)
             .WithTags("Admin")
             .WithName("ImportCatalog")
             .WithSummary("Imports a goodreads-style CSV sent as the body (text/csv); upserts by goodreads_book_id and reports bad rows by line.")
-            .Accepts<string>("text/csv")
-            .Produces<ImportReport>();
+            .Accepts<string>("text/csv");
         return app;
     }
 
     /// <summary>The CSV comes in the body, not as a server path, so the endpoint can read no file of the server.</summary>
-    internal static async Task<IResult> ImportAsync(HttpRequest request, GoodreadsCsvImporter importer, CacheService cache, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<ImportReport>, RequestBodyProblem>> ImportAsync(HttpRequest request, GoodreadsCsvImporter importer, CacheService cache, CancellationToken cancellationToken)
     {
         if (request.ContentType is not { } type || !type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase))
         {
-            return TypedResults.Problem(title: "Unsupported media type", detail: "Send the CSV as text/csv.", statusCode: StatusCodes.Status415UnsupportedMediaType);
+            return RequestBodyProblem.UnsupportedMediaType("Send the CSV as text/csv.");
         }
 
         if (request.ContentLength > MaxImportBytes)
         {
-            return TypedResults.Problem(title: "Request body too large", detail: $"The CSV is at most {MaxImportBytes / (1024 * 1024)} MB.", statusCode: StatusCodes.Status413PayloadTooLarge);
+            return RequestBodyProblem.TooLarge($"The CSV is at most {MaxImportBytes / (1024 * 1024)} MB.");
         }
 
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -49,7 +50,7 @@ public static class CatalogAdminApi
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return TypedResults.Problem(title: "Request body too large", detail: ex.Message, statusCode: StatusCodes.Status413PayloadTooLarge);
+            return RequestBodyProblem.TooLarge(ex.Message);
         }
 
         if (report.Added + report.Updated > 0)

@@ -1,9 +1,11 @@
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
+using Bookstore.Api.Problems;
 using Bookstore.Api.Recommender;
 using Bookstore.Api.Security;
 using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.FunctionCaching;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -19,7 +21,7 @@ public static class CatalogBulkApi
 
     public static IEndpointRouteBuilder MapCatalogBulkApi(this IEndpointRouteBuilder app)
     {
-        var catalog = app.MapGroup("/catalog").RequireAuthorization(BookstoreAuth.AdminPolicy);
+        var catalog = app.MapGroup("/catalog").WithTags("Warming").RequireAdminKey();
         catalog.MapGet("/popular-books", PopularBooksAsync)
             .WithName("PopularBooks")
             .WithSummary($"The most popular books by ratings count + view weight × live views, whole (limit 1–{MaxPopularBooks}), for the cache warmer.");
@@ -29,7 +31,7 @@ public static class CatalogBulkApi
         return app;
     }
 
-    internal static async Task<IResult> PopularBooksAsync(int? limit, PopularBooks popular, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<IReadOnlyList<Book>>, ValidationProblem>> PopularBooksAsync(int? limit, PopularBooks popular, CancellationToken cancellationToken)
     {
         var count = limit ?? 100;
         if (count is < 1 or > MaxPopularBooks)
@@ -40,7 +42,7 @@ public static class CatalogBulkApi
         return TypedResults.Ok(await popular.GetMostPopularAsync(count, cancellationToken));
     }
 
-    internal static async Task<IResult> ActiveReaderRecommendationsAsync(
+    internal static async Task<Results<Ok<List<RecommendationsEntry>>, ValidationProblem, ServiceUnavailableProblem>> ActiveReaderRecommendationsAsync(
         int? users,
         int? limit,
         ReaderActivity activity,
@@ -68,10 +70,8 @@ public static class CatalogBulkApi
 
         if (await activity.GetMostRecentAsync(readers, cancellationToken) is not { } active)
         {
-            return TypedResults.Problem(
-                title: "Reader activity unavailable",
-                detail: "Redis did not answer, so the recently active readers are unknown. Retry once Redis is back.",
-                statusCode: StatusCodes.Status503ServiceUnavailable);
+            return new ServiceUnavailableProblem(
+                "Reader activity unavailable", "Redis did not answer, so the recently active readers are unknown. Retry once Redis is back.");
         }
 
         // The undecorated recommender: fresh lists for the warmer to write, not whatever this replica has cached.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Bookstore.Api.Problems;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -11,13 +12,13 @@ namespace Microsoft.AspNetCore.Builder;
 /// </summary>
 internal static class JsonRequestBody
 {
-    public static async Task<(T? Body, IResult? Problem)> ReadAsync<T>(
+    public static async Task<(T? Body, RequestBodyProblem? Problem)> ReadAsync<T>(
         HttpRequest request, JsonTypeInfo<T> typeInfo, int maxBytes, CancellationToken cancellationToken)
         where T : class
     {
         if (!request.HasJsonContentType())
         {
-            return (null, TypedResults.Problem(title: "Unsupported media type", detail: "Send the body as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType));
+            return (null, RequestBodyProblem.UnsupportedMediaType("Send the body as application/json."));
         }
 
         if (request.ContentLength > maxBytes)
@@ -54,15 +55,14 @@ internal static class JsonRequestBody
         {
             var body = JsonSerializer.Deserialize(buffer.AsSpan(0, length), typeInfo);
             return body is null
-                ? (null, TypedResults.Problem(title: "Malformed JSON", detail: "The body must be a JSON object.", statusCode: StatusCodes.Status400BadRequest))
+                ? (null, RequestBodyProblem.Malformed("Malformed JSON", "The body must be a JSON object."))
                 : (body, null);
         }
         catch (JsonException ex)
         {
-            return (null, TypedResults.Problem(title: "Malformed JSON", detail: ex.Message, statusCode: StatusCodes.Status400BadRequest));
+            return (null, RequestBodyProblem.Malformed("Malformed JSON", ex.Message));
         }
     }
 
-    private static IResult TooLarge(int maxBytes) => TypedResults.Problem(
-        title: "Request body too large", detail: $"This body is at most {maxBytes / 1024} KB of JSON.", statusCode: StatusCodes.Status413PayloadTooLarge);
+    private static RequestBodyProblem TooLarge(int maxBytes) => RequestBodyProblem.TooLarge($"This body is at most {maxBytes / 1024} KB of JSON.");
 }

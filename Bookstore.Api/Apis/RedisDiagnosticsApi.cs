@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using Bookstore.Api.Problems;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Redis;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -9,6 +11,7 @@ public static class RedisDiagnosticsApi
     public static IEndpointRouteBuilder MapRedisDiagnosticsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/redis/roundtrip", RoundTripAsync)
+            .WithTags("Monitoring")
             .WithName("RedisRoundTrip")
             .WithSummary("Writes a probe value to Redis, reads it back and deletes it.");
         return app;
@@ -18,7 +21,7 @@ public static class RedisDiagnosticsApi
     /// A write, a read and a delete of a short-lived probe key through <see cref="IRedisService"/>: proves the API
     /// reaches Redis with its credentials and reports the time it took. 503 with ProblemDetails when Redis fails.
     /// </summary>
-    internal static async Task<IResult> RoundTripAsync(IRedisService redis, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<RoundTripResponse>, ServiceUnavailableProblem, BadGatewayProblem>> RoundTripAsync(IRedisService redis, CancellationToken cancellationToken)
     {
         var probeId = Guid.NewGuid();
         var key = CacheKeyBuilder.For("probe", probeId);
@@ -33,18 +36,17 @@ public static class RedisDiagnosticsApi
 
         if (!stored || !read.Found || !deleted)
         {
-            return Results.Problem(
-                title: "Redis is not reachable",
-                detail: "The round trip to Redis failed; the bookstore.cache.errors metric and the API log say why.",
-                statusCode: StatusCodes.Status503ServiceUnavailable);
+            return new ServiceUnavailableProblem(
+                "Redis is not reachable", "The round trip to Redis failed; the bookstore.cache.errors metric and the API log say why.");
         }
 
         if (read.Value != written)
         {
-            return Results.Problem(title: "Redis returned a different value than was written", statusCode: StatusCodes.Status502BadGateway);
+            return new BadGatewayProblem(
+                "Redis returned a different value than was written", "The probe key read back does not hold the value just written to it.");
         }
 
-        return Results.Ok(new RoundTripResponse(true, stopwatch.Elapsed.TotalMilliseconds, DateTimeOffset.UtcNow));
+        return TypedResults.Ok(new RoundTripResponse(true, stopwatch.Elapsed.TotalMilliseconds, DateTimeOffset.UtcNow));
     }
 
     internal sealed record RoundTripResponse(bool Ok, double LatencyMs, DateTimeOffset Timestamp);

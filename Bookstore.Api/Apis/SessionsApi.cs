@@ -3,9 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
+using Bookstore.Api.Problems;
 using Bookstore.Api.Security;
 using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -21,14 +23,16 @@ public static class SessionsApi
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
         var sessions = app.MapGroup("/sessions").WithTags("Sessions");
-        sessions.MapPost("/", CreateAsync).WithName("CreateSession").Accepts<SessionRequest>("application/json");
+        sessions.MapPost("/", CreateAsync).WithName("CreateSession")
+            .WithSummary("Signs a user in: a session token (30 minutes) to send as Authorization: Bearer.")
+            .Accepts<SessionRequest>("application/json");
         // Signing in stays open; reading or ending a session takes a session of the same reader (or the admin key).
-        sessions.MapGet("/{token}", GetAsync).WithName("GetSession").RequireAuthorization(BookstoreAuth.SessionOwnerPolicy);
-        sessions.MapDelete("/{token}", EndAsync).WithName("EndSession").RequireAuthorization(BookstoreAuth.SessionOwnerPolicy);
+        sessions.MapGet("/{token}", GetAsync).WithName("GetSession").WithSummary("The session's user and start.").RequireSessionOwner();
+        sessions.MapDelete("/{token}", EndAsync).WithName("EndSession").WithSummary("Ends the session (signs out).").RequireSessionOwner();
         return app;
     }
 
-    internal static async Task<IResult> CreateAsync(
+    internal static async Task<Results<Created<SessionCreated>, RequestBodyProblem, NotFoundProblem, ValidationProblem>> CreateAsync(
         HttpContext context, CacheService cache, ICatalogStore store, ReaderActivity activity, TimeProvider time, CancellationToken cancellationToken)
     {
         var (body, problem) = await UsersApi.ReadJsonAsync(context.Request, SessionsApiJsonContext.Default.SessionRequest, cancellationToken);
@@ -55,7 +59,7 @@ public static class SessionsApi
         return TypedResults.Created($"/sessions/{token}", new SessionCreated(token, session.UserId, session.CreatedAt));
     }
 
-    internal static async Task<IResult> GetAsync(string token, CacheService cache, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<ReaderSession>, NotFoundProblem>> GetAsync(string token, CacheService cache, CancellationToken cancellationToken)
     {
         if (!IsWellFormed(token))
         {
@@ -66,7 +70,7 @@ public static class SessionsApi
         return lookup.Found && lookup.Value is { } session ? TypedResults.Ok(session) : NotFound();
     }
 
-    internal static async Task<IResult> EndAsync(string token, CacheService cache, CancellationToken cancellationToken)
+    internal static async Task<Results<NoContent, NotFoundProblem>> EndAsync(string token, CacheService cache, CancellationToken cancellationToken)
     {
         if (!IsWellFormed(token))
         {
@@ -88,8 +92,8 @@ public static class SessionsApi
         token is { Length: TokenLength } && token.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
     // The same answer for a malformed, expired and ended token: a caller learns nothing about which it was.
-    private static IResult NotFound() =>
-        TypedResults.Problem(title: "Session not found", detail: "No active session has this token; sign in again with POST /sessions.", statusCode: StatusCodes.Status404NotFound);
+    private static NotFoundProblem NotFound() =>
+        new("Session not found", "No active session has this token; sign in again with POST /sessions.");
 
     public sealed class SessionRequest
     {

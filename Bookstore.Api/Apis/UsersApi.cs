@@ -3,11 +3,13 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
+using Bookstore.Api.Problems;
 using Bookstore.Api.Recommender;
 using Bookstore.Api.Security;
 using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.FunctionCaching;
 using Bookstore.Caching.Typed;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -38,18 +40,23 @@ public static class UsersApi
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         var users = app.MapGroup("/users").WithTags("Users").AddEndpointFilter<ReaderActivityFilter>();
-        users.MapGet("/{id:int}", GetUserAsync).WithName("GetUser");
+        users.MapGet("/{id:int}", GetUserAsync).WithName("GetUser").WithSummary("A user's public profile.");
         users.MapMethods("/{id}", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription();
 
         // A reader's own data: their session token (or the admin key), checked against the route's {id} before any handler runs.
-        var reader = users.MapGroup("/{id:int}").RequireAuthorization(BookstoreAuth.ReaderPolicy);
-        reader.MapGet("/cart", GetCartAsync).WithName("GetCart");
-        reader.MapPost("/cart/items", AddCartItemAsync).WithName("AddCartItem").Accepts<CartItemRequest>("application/json");
-        reader.MapDelete("/cart/items/{bookId:int}", RemoveCartItemAsync).WithName("RemoveCartItem");
-        reader.MapDelete("/cart", ClearCartAsync).WithName("ClearCart");
+        var reader = users.MapGroup("/{id:int}").RequireReader();
+        reader.MapGet("/cart", GetCartAsync).WithName("GetCart").WithSummary("The user's cart.");
+        reader.MapPost("/cart/items", AddCartItemAsync).WithName("AddCartItem")
+            .WithSummary($"Puts a book in the cart with a quantity (1–{MaxQuantity}), replacing its line; the answer is the cart.")
+            .Accepts<CartItemRequest>("application/json");
+        reader.MapDelete("/cart/items/{bookId:int}", RemoveCartItemAsync).WithName("RemoveCartItem")
+            .WithSummary("Removes a book's line from the cart; the answer is the cart.");
+        reader.MapDelete("/cart", ClearCartAsync).WithName("ClearCart").WithSummary("Empties the cart; the answer is the empty cart.");
         reader.MapGet("/recommendations", GetRecommendationsAsync).WithName("GetRecommendations")
             .WithSummary("Up to limit (1–50, default 10) unread books for the user, best first; cached per user and limit.");
-        reader.MapPut("/ratings/{bookId:int}", RateAsync).WithName("RateBook").Accepts<RatingRequest>("application/json");
+        reader.MapPut("/ratings/{bookId:int}", RateAsync).WithName("RateBook")
+            .WithSummary("Sets the user's rating (1–5) of a book; the user's recommendations are recomputed.")
+            .Accepts<RatingRequest>("application/json");
 
         // Ids that are not an int would otherwise fall through to a 404 or 405: they are bad requests (to whoever may ask).
         var notAnId = users.MapGroup("/{id}").RequireAuthorization(BookstoreAuth.ReaderPolicy);
@@ -61,7 +68,7 @@ public static class UsersApi
         return app;
     }
 
-    internal static async Task<IResult> GetUserAsync(int id, CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<UserProfile>, BadRequestProblem, NotFoundProblem>> GetUserAsync(int id, CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
     {
         if (id < 1)
         {
@@ -74,7 +81,7 @@ public static class UsersApi
         return entry.Value.Id == 0 ? UserNotFound(id) : TypedResults.Ok(entry.Value);
     }
 
-    internal static async Task<IResult> GetCartAsync(int id, CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<Cart>, BadRequestProblem, NotFoundProblem>> GetCartAsync(int id, CacheService cache, ICatalogStore store, HttpResponse response, CancellationToken cancellationToken)
     {
         if (id < 1)
         {
@@ -87,7 +94,7 @@ public static class UsersApi
         return entry.Value.UserId == 0 ? UserNotFound(id) : TypedResults.Ok(entry.Value);
     }
 
-    internal static async Task<IResult> AddCartItemAsync(int id, HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<Cart>, BadRequestProblem, RequestBodyProblem, NotFoundProblem, ValidationProblem>> AddCartItemAsync(int id, HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
     {
         if (id < 1)
         {
@@ -117,10 +124,11 @@ public static class UsersApi
         }
 
         var write = await store.SetCartItemAsync(id, body.BookId!.Value, body.Quantity!.Value, cancellationToken);
-        return await AfterCartWriteAsync(id, body.BookId.Value, write, context.Response, cache, store, cancellationToken);
+        var (cart, notFound) = await AfterCartWriteAsync(id, body.BookId.Value, write, context.Response, cache, store, cancellationToken);
+        return notFound is null ? TypedResults.Ok(cart!) : notFound;
     }
 
-    internal static async Task<IResult> RemoveCartItemAsync(int id, int bookId, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<Cart>, BadRequestProblem, NotFoundProblem>> RemoveCartItemAsync(int id, int bookId, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
     {
         if (id < 1 || bookId < 1)
         {
@@ -128,12 +136,16 @@ public static class UsersApi
         }
 
         var write = await store.RemoveCartItemAsync(id, bookId, cancellationToken);
-        return write == UserWrite.BookNotFound
-            ? TypedResults.Problem(title: "Not in the cart", detail: $"The cart of user {id} holds no book {bookId}.", statusCode: StatusCodes.Status404NotFound)
-            : await AfterCartWriteAsync(id, bookId, write, response, cache, store, cancellationToken);
+        if (write == UserWrite.BookNotFound)
+        {
+            return new NotFoundProblem("Not in the cart", $"The cart of user {id} holds no book {bookId}.");
+        }
+
+        var (cart, notFound) = await AfterCartWriteAsync(id, bookId, write, response, cache, store, cancellationToken);
+        return notFound is null ? TypedResults.Ok(cart!) : notFound;
     }
 
-    internal static async Task<IResult> ClearCartAsync(int id, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<Cart>, BadRequestProblem, NotFoundProblem>> ClearCartAsync(int id, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
     {
         if (id < 1)
         {
@@ -141,10 +153,11 @@ public static class UsersApi
         }
 
         var write = await store.ClearCartAsync(id, cancellationToken);
-        return await AfterCartWriteAsync(id, 0, write, response, cache, store, cancellationToken);
+        var (cart, notFound) = await AfterCartWriteAsync(id, 0, write, response, cache, store, cancellationToken);
+        return notFound is null ? TypedResults.Ok(cart!) : notFound;
     }
 
-    internal static async Task<IResult> GetRecommendationsAsync(
+    internal static async Task<Results<Ok<Recommendations>, BadRequestProblem, NotFoundProblem, ValidationProblem>> GetRecommendationsAsync(
         int id, string? limit, IRecommendationService recommendations, HttpResponse response, CancellationToken cancellationToken)
     {
         if (id < 1)
@@ -169,7 +182,7 @@ public static class UsersApi
         return result is null ? UserNotFound(id) : TypedResults.Ok(result);
     }
 
-    internal static async Task<IResult> RateAsync(int id, int bookId, HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
+    internal static async Task<Results<NoContent, BadRequestProblem, RequestBodyProblem, NotFoundProblem, ValidationProblem>> RateAsync(int id, int bookId, HttpContext context, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
     {
         if (id < 1 || bookId < 1)
         {
@@ -210,39 +223,37 @@ public static class UsersApi
         await cache.RemoveByTagAsync(RecommendationTags.For(userId), cancellationToken);
     }
 
-    internal static Task<(T? Body, IResult? Problem)> ReadJsonAsync<T>(
+    internal static Task<(T? Body, RequestBodyProblem? Problem)> ReadJsonAsync<T>(
         HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
         where T : class => JsonRequestBody.ReadAsync(request, typeInfo, MaxBodyBytes, cancellationToken);
 
     internal static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    internal static IResult InvalidId(string what, string id) => TypedResults.Problem(
-        title: $"Invalid {what} id",
-        detail: $"'{(id.Length > 20 ? id[..20] + "…" : id)}' is not a valid {what} id: ids are integers from 1 to {int.MaxValue}.",
-        statusCode: StatusCodes.Status400BadRequest);
+    internal static BadRequestProblem InvalidId(string what, string id) => new(
+        $"Invalid {what} id",
+        $"'{(id.Length > 20 ? id[..20] + "…" : id)}' is not a valid {what} id: ids are integers from 1 to {int.MaxValue}.");
 
-    internal static IResult UserNotFound(int id) =>
-        TypedResults.Problem(title: "User not found", detail: $"No user has id {id}.", statusCode: StatusCodes.Status404NotFound);
+    internal static NotFoundProblem UserNotFound(int id) => new("User not found", $"No user has id {id}.");
 
-    internal static IResult BookNotFound(int id) =>
-        TypedResults.Problem(title: "Book not found", detail: $"No book has id {id}.", statusCode: StatusCodes.Status404NotFound);
+    internal static NotFoundProblem BookNotFound(int id) => new("Book not found", $"No book has id {id}.");
 
-    private static async Task<IResult> AfterCartWriteAsync(
+    /// <summary>The cart as stored after a write, or the 404 the write came back with.</summary>
+    private static async Task<(Cart? Cart, NotFoundProblem? NotFound)> AfterCartWriteAsync(
         int id, int bookId, UserWrite write, HttpResponse response, CacheService cache, ICatalogStore store, CancellationToken cancellationToken)
     {
         response.Headers[CacheHeader] = "bypass";
         switch (write)
         {
             case UserWrite.UserNotFound:
-                return UserNotFound(id);
+                return (null, UserNotFound(id));
             case UserWrite.BookNotFound:
-                return BookNotFound(bookId);
+                return (null, BookNotFound(bookId));
         }
 
         await cache.RemoveAsync(CacheType.Cart, Text(id), cancellationToken);
         await InvalidateRecommendationsAsync(id, cache, cancellationToken);
         var cart = await store.GetCartAsync(id, cancellationToken);
-        return cart is null ? UserNotFound(id) : TypedResults.Ok(cart);
+        return cart is null ? (null, UserNotFound(id)) : (cart, null);
     }
 
 

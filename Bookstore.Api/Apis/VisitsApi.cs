@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
+using Bookstore.Api.Problems;
 using Bookstore.Caching.Redis;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -17,20 +19,18 @@ public static partial class VisitsApi
 
     public static string Key(string page) => "visits:page:" + page;
 
-    internal static async Task<IResult> CountAsync(string page, IRedisService redis, ILogger<IRedisService> logger, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<VisitCount>, NotFoundProblem, ServiceUnavailableProblem>> CountAsync(string page, IRedisService redis, ILogger<IRedisService> logger, CancellationToken cancellationToken)
     {
         if (!Pages.TryGetValue(page, out var known))
         {
-            return TypedResults.Problem(
-                title: "Unknown page", detail: $"Visits are counted for {string.Join(", ", Pages.Order(StringComparer.Ordinal))} only.", statusCode: StatusCodes.Status404NotFound);
+            return new NotFoundProblem("Unknown page", $"Visits are counted for {string.Join(", ", Pages.Order(StringComparer.Ordinal))} only.");
         }
 
         var count = await redis.IncrementAsync(Key(known), 1, cancellationToken);
         if (!count.TryGetValue(out var visits))
         {
             LogVisitNotCounted(logger, known, count.Error);
-            return TypedResults.Problem(
-                title: "Visit not counted", detail: "The counter store is unavailable; the visit was not counted. Retry later.", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return new ServiceUnavailableProblem("Visit not counted", "The counter store is unavailable; the visit was not counted. Retry later.");
         }
 
         return TypedResults.Ok(new VisitCount(known, visits));

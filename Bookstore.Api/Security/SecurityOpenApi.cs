@@ -37,11 +37,9 @@ public static class SecurityOpenApi
                 : policies.Contains(BookstoreAuth.ReaderPolicy) || policies.Contains(BookstoreAuth.SessionOwnerPolicy)
                     ? [BookstoreAuth.SessionScheme, BookstoreAuth.ApiKeyScheme]
                     : [];
-            if (schemes.Length > 0)
-            {
-                // Each requirement is an alternative: any one of the schemes is enough.
-                operation.Security = [.. schemes.Select(scheme => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] })];
-            }
+            // Each requirement is an alternative: any one of the schemes is enough. A public operation says so with an
+            // empty list, so a reader (and a linter) can tell "no credential" from "forgotten".
+            operation.Security = [.. schemes.Select(scheme => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] })];
 
             return Task.CompletedTask;
         });

@@ -32,20 +32,20 @@ public sealed class MonitoringApiTests
         Assert.Equal("healthy", health.GetProperty("status").GetString());
         var redisSection = health.GetProperty("redis");
         Assert.True(redisSection.GetProperty("healthy").GetBoolean());
-        Assert.Equal(JsonValueKind.String, redisSection.GetProperty("last_health_check").ValueKind);
+        Assert.Equal(JsonValueKind.Number, redisSection.GetProperty("last_health_check").ValueKind);
         var metrics = redisSection.GetProperty("metrics");
-        Assert.Equal(0.75, metrics.GetProperty("hit_rate").GetDouble(), 3);
+        Assert.Equal(75.0, metrics.GetProperty("hit_rate").GetDouble(), 3);
         Assert.Equal(0.0, metrics.GetProperty("error_rate").GetDouble());
         Assert.Equal(4, metrics.GetProperty("total_operations").GetInt64());
         Assert.True(metrics.GetProperty("avg_response_time").GetDouble() > 0);
-        Assert.Equal(JsonValueKind.String, health.GetProperty("timestamp").ValueKind);
+        Assert.Equal(JsonValueKind.Number, health.GetProperty("timestamp").ValueKind);
 
         var stats = await http.GetFromJsonAsync<JsonElement>("/cache/stats", Ct);
         var books = stats.GetProperty("types").EnumerateArray().Single(t => t.GetProperty("cache_type").GetString() == "books");
         Assert.Equal(3, books.GetProperty("hits").GetInt64());
         Assert.Equal(1, books.GetProperty("misses").GetInt64());
         Assert.Equal(0, books.GetProperty("stale").GetInt64());
-        Assert.Equal(0.75, books.GetProperty("hit_rate").GetDouble(), 3);
+        Assert.Equal(75.0, books.GetProperty("hit_rate").GetDouble(), 3);
         Assert.True(stats.GetProperty("l1_entries").GetInt32() >= 1);
 
         var serverMetrics = await http.GetFromJsonAsync<JsonElement>("/redis/metrics", Ct);
