@@ -1,5 +1,6 @@
 var builder = DistributedApplication.CreateBuilder(args);
 builder.KeepSecretsOutOfLogs();
+builder.AddRedisEnvironmentAliases();
 
 var profile = builder.GetBookstoreProfile();
 var cache = builder.AddBookstoreRedis("cache", profile);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Bookstore.Api.Catalog;
+using Bookstore.Caching.Connection;
 using Bookstore.Caching.Typed;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -16,6 +17,7 @@ public static class CatalogCommandLine
     /// <summary>
     /// <c>import &lt;path&gt;</c>: imports a goodreads-style CSV into the configured store with the same importer as
     /// <c>POST /admin/import</c>, then exits. Returns the exit code, or <see langword="null"/> when the arguments are not a catalog command.
+    /// Without a configured Redis the import still runs and says in one line that no cache was flushed.
     /// </summary>
     public static async Task<int?> RunCatalogCommandAsync(this WebApplication app, string[] args)
     {
@@ -43,7 +45,8 @@ public static class CatalogCommandLine
         }
         catch (FileNotFoundException ex)
         {
-            await Console.Error.WriteLineAsync(ex.Message);
+            // dotnet run --project starts the API in its project folder, so a relative path starts there.
+            await Console.Error.WriteLineAsync($"{ex.Message} (looked for '{Path.GetFullPath(path)}': with dotnet run --project give an absolute path)");
             return 66;
         }
 
@@ -56,7 +59,14 @@ public static class CatalogCommandLine
 
         if (report.Added + report.Updated > 0)
         {
-            await FlushCatalogCacheAsync(services.GetRequiredService<CacheService>(), stop.Token);
+            if (services.GetRequiredService<RedisClientSettings>().IsConfigured)
+            {
+                await FlushCatalogCacheAsync(services.GetRequiredService<CacheService>(), stop.Token);
+            }
+            else
+            {
+                Console.WriteLine("Cache not flushed: no Redis is configured (ConnectionStrings:cache or REDIS_HOST).");
+            }
         }
 
         return report.Rejected == 0 ? 0 : 2;

@@ -16,6 +16,9 @@ public enum MonitoringLevel
 /// <paramref name="TraceSamplingRatio"/> is the share of requests traced (parent-based): every one while developing, one
 /// in ten in Production. <paramref name="CacheInstrumentation"/> adds FusionCache's spans and meters and a span per Redis
 /// command: useful on the dashboard while developing, a cost on every cache call (docs/performance.md).
+/// <c>GetBookstoreProfile</c> returns the profile with the server settings the configuration overrides
+/// (<c>REDIS_MAXMEMORY</c>, <c>REDIS_MAX_CONNECTIONS</c>, <c>REDIS_CACHE_STRATEGY</c>, <c>REDIS_LOG_LEVEL</c>,
+/// <c>Bookstore:Redis:MonitoringLevel</c>); the numbers here are their defaults.
 /// </summary>
 public sealed record BookstoreProfile(
     string Name,
@@ -30,6 +33,15 @@ public sealed record BookstoreProfile(
     WarmingPlan Warming)
 {
     public const string ConfigurationKey = "Bookstore:Profile";
+
+    /// <summary>
+    /// The server's <c>maxmemory-policy</c>. A <c>volatile-*</c> policy evicts only keys with a TTL, so Persistent cache
+    /// entries (no TTL) are never evicted; <c>REDIS_CACHE_STRATEGY</c> picks the family (lru, lfu, ttl).
+    /// </summary>
+    public string EvictionPolicy { get; init; } = "volatile-lru";
+
+    /// <summary>redis-server's <c>loglevel</c> (debug, verbose, notice, warning; <c>REDIS_LOG_LEVEL</c>).</summary>
+    public string ServerLogLevel { get; init; } = "notice";
 
     public static BookstoreProfile Local { get; } = new("Local", "512mb", 50, 1024, MonitoringLevel.Basic, 0, "everysec", 1.0, true, new(TopBooks: 200, ActiveReaders: 50, IntervalMinutes: 15));
 

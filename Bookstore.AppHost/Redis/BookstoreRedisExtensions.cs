@@ -17,10 +17,16 @@ public static class BookstoreRedisExtensions
     public const string DataDirectoryKey = "Bookstore:Redis:DataDirectory";
     public const string PortKey = "Bookstore:Redis:Port";
 
+    /// <summary>The services' <c>REDIS_HOST</c>; where the AppHost runs Redis it must name this machine's loopback.</summary>
+    public const string HostKey = "Bookstore:Redis:Host";
+
+    /// <summary>The services' <c>REDIS_PASSWORD</c>; where the AppHost runs Redis it becomes the app user's password.</summary>
+    public const string PasswordKey = "Bookstore:Redis:Password";
+
     /// <summary>
     /// Adds the <c>cache</c> Redis in the mode <c>Bookstore:Redis:Mode</c> asks for (see <see cref="RedisMode"/>).
-    /// Both started modes load <c>redis/redis.conf</c>, require the generated password and get the profile's
-    /// memory and client limits.
+    /// Both started modes load <c>redis/redis.conf</c>, require the generated password (or <c>REDIS_PASSWORD</c>) and get
+    /// the profile's memory and client limits, eviction policy and log level.
     /// </summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddBookstoreRedis(
         this IDistributedApplicationBuilder builder, string name, BookstoreProfile profile)
@@ -61,6 +67,7 @@ public static class BookstoreRedisExtensions
             return builder.AddConnectionString(name);
         }
 
+        AdoptServiceConnectionSettings(builder.Configuration, name);
         var configFile = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "redis", "redis.conf"));
         var aclTemplate = RedisUsers.TemplatePath(builder.AppHostDirectory);
         foreach (var file in new[] { configFile, aclTemplate })
@@ -113,6 +120,35 @@ public static class BookstoreRedisExtensions
         return builder;
     }
 
+    /// <summary>
+    /// The services read <c>REDIS_HOST</c> and <c>REDIS_PASSWORD</c> too (they inherit the AppHost's environment), and
+    /// they override the connection string: so the Redis the AppHost runs must be on loopback, and the app user's
+    /// password is <c>REDIS_PASSWORD</c> when it is given (<c>REDIS_PORT</c> is the port already, see <see cref="PortKey"/>).
+    /// </summary>
+    private static void AdoptServiceConnectionSettings(IConfiguration configuration, string name)
+    {
+        if (configuration[HostKey] is { Length: > 0 } host
+            && !string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            && !(System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address)))
+        {
+            throw new DistributedApplicationException(
+                $"REDIS_HOST ('{HostKey}') is '{host}', but the AppHost runs Redis on this machine's loopback, where the services would not find it. " +
+                $"Unset it (or set it to localhost), or use that Redis: '{RedisModeResolver.ConfigurationKey}=external' with 'ConnectionStrings:{name}'.");
+        }
+
+        if (configuration[PasswordKey] is { Length: > 0 } password)
+        {
+            if (password.Contains(',', StringComparison.Ordinal))
+            {
+                throw new DistributedApplicationException(
+                    $"REDIS_PASSWORD ('{PasswordKey}') contains a comma, which a Redis connection string cannot carry; choose a password without commas.");
+            }
+
+            // An Aspire parameter takes its value from configuration before it generates one.
+            configuration[$"Parameters:{name}-password"] = password;
+        }
+    }
+
     // Never special characters: StackExchange.Redis connection strings cannot carry commas.
     private static IResourceBuilder<ParameterResource> AddPassword(IDistributedApplicationBuilder builder, string name) =>
         builder.AddParameter(name, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
@@ -125,7 +161,7 @@ public static class BookstoreRedisExtensions
         string aclFile,
         RedisUserParameters passwords)
     {
-        var redis = builder.AddRedis(name, port: null, password: passwords.App)
+        var redis = builder.AddRedis(name, port: ReadPort(builder.Configuration), password: passwords.App)
             .WithBindMount(configFile, ContainerConfigPath, isReadOnly: true)
             .WithBindMount(aclFile, ContainerAclPath, isReadOnly: true)
             .WithDataVolume()
@@ -184,7 +220,7 @@ public static class BookstoreRedisExtensions
 
     /// <summary>Commands removed from the server under the profile (Production: the seed's rename-command list).</summary>
     public static IReadOnlyList<string> DisabledCommands(BookstoreProfile profile) =>
-        profile == BookstoreProfile.Production ? RedisUsers.ProductionDisabledCommands : [];
+        profile.Name == BookstoreProfile.Production.Name ? RedisUsers.ProductionDisabledCommands : [];
 
     /// <summary>
     /// Gives a service <c>ConnectionStrings:{cache}-monitor</c>, the <c>bookstore-monitor</c> identity its
@@ -205,12 +241,14 @@ public static class BookstoreRedisExtensions
                 endpoint, RedisUsers.Monitor, users.Passwords.Monitor.Resource, (cache.Resource as LocalRedisResource)?.ConnectionStringOptions ?? string.Empty));
     }
 
-    /// <summary>The server settings that come from the profile table rather than redis.conf.</summary>
+    /// <summary>The server settings that come from the profile (and the <c>REDIS_*</c> overrides) rather than redis.conf.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> ProfileSettings(BookstoreProfile profile) =>
     [
         new("maxmemory", profile.MaxMemory),
         new("maxclients", profile.MaxClients.ToString(CultureInfo.InvariantCulture)),
         new("appendfsync", profile.AppendFsync),
+        new("maxmemory-policy", profile.EvictionPolicy),
+        new("loglevel", profile.ServerLogLevel),
     ];
 
     private static IResourceBuilder<IResourceWithConnectionString> AddLocalRedis(

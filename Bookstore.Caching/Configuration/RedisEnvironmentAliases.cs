@@ -4,8 +4,10 @@ using Microsoft.Extensions.Configuration;
 namespace Bookstore.Caching.Configuration;
 
 /// <summary>
-/// The seed document's <c>REDIS_*</c> environment variables, each mapped to exactly one setting.
-/// Values are checked here, so a bad value fails at start naming the variable rather than the setting.
+/// The seed document's <c>REDIS_*</c> environment variables, each mapped to exactly one setting, with the seed's units:
+/// timeouts and the health-check interval in seconds when the value is a bare number (<c>5</c>; <c>5s</c> and
+/// <c>5000ms</c> are accepted too), <c>REDIS_LOG_LEVEL</c> a Redis server log level. Values are checked here, so a bad
+/// value fails at start naming the variable rather than the setting. An empty variable counts as not set.
 /// </summary>
 public static class RedisEnvironmentAliases
 {
@@ -17,9 +19,9 @@ public static class RedisEnvironmentAliases
         new("REDIS_PASSWORD", "Bookstore:Redis:Password", v => v),
         new("REDIS_MAXMEMORY", "Bookstore:Redis:MaxMemory", ParseMemory),
         new("REDIS_MAX_CONNECTIONS", "Bookstore:Redis:MaxConnections", v => ParseInt(v, 1, 100_000, "a number of clients between 1 and 100000")),
-        new("REDIS_CONNECTION_TIMEOUT", "Bookstore:Redis:ConnectTimeoutMs", v => ParseInt(v, 100, 120_000, "milliseconds between 100 and 120000")),
-        new("REDIS_SOCKET_TIMEOUT", "Bookstore:Redis:OperationTimeoutMs", v => ParseInt(v, 50, 60_000, "milliseconds between 50 and 60000")),
-        new("REDIS_HEALTH_CHECK_INTERVAL", "Bookstore:Redis:HealthCheckIntervalSeconds", v => ParseInt(v, 1, 3_600, "seconds between 1 and 3600")),
+        new("REDIS_CONNECTION_TIMEOUT", "Bookstore:Redis:ConnectTimeoutMs", v => ParseMilliseconds(v, 100, 120_000)),
+        new("REDIS_SOCKET_TIMEOUT", "Bookstore:Redis:OperationTimeoutMs", v => ParseMilliseconds(v, 50, 60_000)),
+        new("REDIS_HEALTH_CHECK_INTERVAL", "Bookstore:Redis:HealthCheckIntervalSeconds", v => ParseWholeSeconds(v, 1, 3_600)),
         new("REDIS_ENABLE_COMPRESSION", "Bookstore:Cache:EnableCompression", ParseBool),
         new("REDIS_ENABLE_SERIALIZATION", "Bookstore:Cache:EnableSerialization", ParseBool),
         new("REDIS_COMPRESSION_THRESHOLD", "Bookstore:Cache:CompressionThresholdBytes", v => ParseInt(v, 0, 64 * 1024 * 1024, "bytes between 0 and 67108864")),
@@ -27,8 +29,17 @@ public static class RedisEnvironmentAliases
         new("REDIS_DEFAULT_TTL", "Bookstore:Cache:DefaultTtlSeconds", v => ParseInt(v, 1, 30 * 24 * 3600, "seconds between 1 and 2592000")),
         new("REDIS_ENABLE_MONITORING", "Bookstore:Redis:EnableMonitoring", ParseBool),
         new("REDIS_ENABLE_METRICS", "Bookstore:Cache:EnableMetrics", ParseBool),
-        new("REDIS_LOG_LEVEL", "Logging:LogLevel:Bookstore.Caching", ParseLogLevel),
+        new("REDIS_LOG_LEVEL", ServerLogLevelSetting, ParseServerLogLevel),
     ];
+
+    /// <summary>
+    /// The Redis server's <c>loglevel</c> (<c>REDIS_LOG_LEVEL</c>). Only the AppHost reads it, for the redis-server it
+    /// starts; a service checks the value and leaves it alone (the log level of an external server is its operator's).
+    /// </summary>
+    public const string ServerLogLevelSetting = "Bookstore:Redis:ServerLogLevel";
+
+    /// <summary>The values of redis-server's <c>loglevel</c>, most verbose first.</summary>
+    public static IReadOnlyList<string> ServerLogLevels { get; } = ["debug", "verbose", "notice", "warning"];
 
     /// <summary>The <c>maxmemory-policy</c> values <c>REDIS_CACHE_STRATEGY</c> accepts; lru / lfu / ttl are the seed's short names.</summary>
     public static IReadOnlyDictionary<string, string> EvictionPolicies { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
@@ -58,7 +69,7 @@ public static class RedisEnvironmentAliases
         foreach (var alias in All)
         {
             var value = readVariable(alias.Variable);
-            if (value is null)
+            if (string.IsNullOrWhiteSpace(value))
             {
                 continue;
             }
@@ -109,18 +120,42 @@ public static class RedisEnvironmentAliases
             ? policy
             : throw new FormatException("one of " + string.Join(", ", EvictionPolicies.Keys));
 
-    private static string ParseLogLevel(string value) =>
-        Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(value.Trim(), ignoreCase: true, out var level) && Enum.IsDefined(level)
-            ? level.ToString()
-            : value.Trim().ToUpperInvariant() switch
-            {
-                "DEBUG" => "Debug",
-                "INFO" => "Information",
-                "WARN" => "Warning",
-                "ERROR" => "Error",
-                "CRITICAL" or "FATAL" => "Critical",
-                _ => throw new FormatException("a log level: Trace, Debug, Information, Warning, Error, Critical or None"),
-            };
+    /// <summary>
+    /// A duration in milliseconds from seconds: a bare number is seconds, as in the seed (<c>5</c>, <c>2.5</c>);
+    /// <c>s</c> and <c>ms</c> suffixes say the unit explicitly (<c>5s</c>, <c>750ms</c>).
+    /// </summary>
+    private static string ParseMilliseconds(string value, int minMs, int maxMs) =>
+        TryParseMilliseconds(value, out var ms) && ms >= minMs && ms <= maxMs && ms == Math.Floor(ms)
+            ? ((int)ms).ToString(CultureInfo.InvariantCulture)
+            : throw new FormatException(
+                $"seconds between {Seconds(minMs)} and {Seconds(maxMs)} (a bare number is seconds: 5 means 5 s; or give the unit: 5s, {minMs}ms)");
+
+    private static string ParseWholeSeconds(string value, int min, int max) =>
+        TryParseMilliseconds(value, out var ms) && ms % 1000 == 0 && ms / 1000 >= min && ms / 1000 <= max
+            ? ((int)(ms / 1000)).ToString(CultureInfo.InvariantCulture)
+            : throw new FormatException($"whole seconds between {min} and {max} (a bare number is seconds; 30s is accepted too)");
+
+    private static bool TryParseMilliseconds(string value, out double milliseconds)
+    {
+        var text = value.Trim().ToLowerInvariant();
+        var (number, scale) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 1.0)
+            : text.EndsWith('s') ? (text[..^1], 1000.0)
+            : (text, 1000.0);
+        if (double.TryParse(number.TrimEnd(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var parsed))
+        {
+            milliseconds = Math.Round(parsed * scale, 3);
+            return true;
+        }
+
+        milliseconds = 0;
+        return false;
+    }
+
+    private static string Seconds(int milliseconds) => (milliseconds / 1000.0).ToString(CultureInfo.InvariantCulture);
+
+    private static string ParseServerLogLevel(string value) =>
+        ServerLogLevels.FirstOrDefault(level => string.Equals(level, value.Trim(), StringComparison.OrdinalIgnoreCase))
+            ?? throw new FormatException("a Redis server log level: " + string.Join(", ", ServerLogLevels));
 }
 
 /// <summary>One environment variable and the one setting it stands for.</summary>

@@ -2,10 +2,16 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Bookstore.Caching.Configuration;
 
+/// <summary>What <c>RedisServerMonitor</c> collects (<c>Bookstore:Redis:MonitoringLevel</c>; the AppHost sets it from the profile).</summary>
 public enum RedisMonitoringLevel
 {
+    /// <summary>INFO (memory, clients, keyspace, evictions, replication), the slow log's length and LATENCY LATEST.</summary>
     Basic,
+
+    /// <summary>Basic plus INFO commandstats: calls and server time per command.</summary>
     Full,
+
+    /// <summary>Full, and the AppHost loads Prometheus alert rules (Production).</summary>
     FullWithAlerts,
 }
 
@@ -33,15 +39,15 @@ public sealed class RedisOptions : IValidatableObject
     /// <summary>Overrides the password of the connection string (<c>REDIS_PASSWORD</c>).</summary>
     public string? Password { get; set; }
 
-    /// <summary>Time allowed to establish a connection, in milliseconds (<c>REDIS_CONNECTION_TIMEOUT</c>).</summary>
+    /// <summary>Time allowed to establish a connection, in milliseconds (<c>REDIS_CONNECTION_TIMEOUT</c>, in seconds: <c>5</c> is 5000 here).</summary>
     [Range(100, 120_000)]
     public int ConnectTimeoutMs { get; set; } = 5_000;
 
-    /// <summary>Time allowed for one command, sync or async, in milliseconds (<c>REDIS_SOCKET_TIMEOUT</c>).</summary>
+    /// <summary>Time allowed for one command, sync or async, in milliseconds (<c>REDIS_SOCKET_TIMEOUT</c>, in seconds: <c>5</c> is 5000 here).</summary>
     [Range(50, 60_000)]
     public int OperationTimeoutMs { get; set; } = 2_000;
 
-    /// <summary>How often the connection manager PINGs Redis, in seconds (<c>REDIS_HEALTH_CHECK_INTERVAL</c>).</summary>
+    /// <summary>How often the connection manager PINGs Redis and the server monitor polls it, in seconds (<c>REDIS_HEALTH_CHECK_INTERVAL</c>).</summary>
     [Range(1, 3_600)]
     public int HealthCheckIntervalSeconds { get; set; } = 10;
 
@@ -59,20 +65,31 @@ public sealed class RedisOptions : IValidatableObject
     [RegularExpression("^[A-Za-z0-9._-]{1,64}$", ErrorMessage = "ClientName may only hold letters, digits, '.', '_' and '-' (at most 64).")]
     public string? ClientName { get; set; }
 
-    /// <summary>The memory limit the server is expected to run with (<c>REDIS_MAXMEMORY</c>), e.g. <c>512mb</c>; reported and compared with the server's.</summary>
-    [RegularExpression("^[0-9]+(b|kb|mb|gb)?$", ErrorMessage = "MaxMemory must be a number with an optional unit: b, kb, mb or gb.")]
+    /// <summary>
+    /// The server's <c>maxmemory</c> (<c>REDIS_MAXMEMORY</c>), e.g. <c>512mb</c>. The AppHost starts the Redis it runs with it;
+    /// a service compares it with what INFO reports and logs one warning when they differ.
+    /// </summary>
+    [RegularExpression("^(?i)[0-9]+(b|kb|mb|gb)?$", ErrorMessage = "MaxMemory must be a number with an optional unit: b, kb, mb or gb.")]
     public string? MaxMemory { get; set; }
 
-    /// <summary>The client limit the server is expected to run with (<c>REDIS_MAX_CONNECTIONS</c>, the server's <c>maxclients</c>).</summary>
+    /// <summary>
+    /// The server's <c>maxclients</c> (<c>REDIS_MAX_CONNECTIONS</c>): set by the AppHost on the Redis it runs, compared with
+    /// INFO by a service. A service itself multiplexes every command over one connection per endpoint.
+    /// </summary>
     [Range(1, 100_000)]
     public int? MaxConnections { get; set; }
 
-    /// <summary>The server's expected <c>maxmemory-policy</c> (<c>REDIS_CACHE_STRATEGY</c>); the AppHost applies it.</summary>
+    /// <summary>
+    /// The server's <c>maxmemory-policy</c> (<c>REDIS_CACHE_STRATEGY</c>: <c>lru</c>, <c>lfu</c>, <c>ttl</c> mean
+    /// <c>volatile-lru</c>, <c>volatile-lfu</c>, <c>volatile-ttl</c>). The <c>volatile-*</c> policies evict only keys with a
+    /// TTL, so Persistent entries (no TTL) are never evicted. Set by the AppHost on the Redis it runs, compared with INFO by a service.
+    /// </summary>
     public string? EvictionPolicy { get; set; }
 
     /// <summary>Poll INFO / SLOWLOG / LATENCY and publish server metrics (<c>REDIS_ENABLE_MONITORING</c>).</summary>
     public bool EnableMonitoring { get; set; } = true;
 
+    /// <summary>What the server monitor collects; see <see cref="RedisMonitoringLevel"/>.</summary>
     public RedisMonitoringLevel MonitoringLevel { get; set; } = RedisMonitoringLevel.Basic;
 
     /// <summary>

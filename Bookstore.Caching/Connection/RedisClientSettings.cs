@@ -16,6 +16,12 @@ public sealed class RedisClientSettings
     /// </summary>
     public string? MonitorConnectionString { get; init; }
 
+    /// <summary>
+    /// Whether a Redis was named (<c>ConnectionStrings:{name}</c>, Aspire's client settings or <c>REDIS_HOST</c>). A service
+    /// started without one (a command-line import) must not ask for the multiplexer, which cannot be built without endpoints.
+    /// </summary>
+    public bool IsConfigured { get; internal set; }
+
     internal void Capture(ConfigurationOptions configuration) => _configuration = configuration.Clone();
 
     /// <summary>The service's own configuration (endpoints, credentials, timeouts), once the multiplexer was configured.</summary>

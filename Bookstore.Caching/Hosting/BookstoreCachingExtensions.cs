@@ -54,6 +54,7 @@ public static class BookstoreCachingExtensions
                 // not set: in Development): the client's profiler otherwise keeps a session per request, sampled or not.
                 settings.DisableTracing = !(builder.Configuration.GetValue<bool?>(CacheInstrumentationSetting) ?? builder.Environment.IsDevelopment());
                 settings.ConnectionString ??= RedisClientConfiguration.ConnectionStringFrom(redisOptions);
+                clientSettings.IsConfigured = !string.IsNullOrWhiteSpace(settings.ConnectionString);
             },
             configuration =>
             {

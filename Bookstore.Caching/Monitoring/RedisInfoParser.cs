@@ -45,4 +45,25 @@ internal static class RedisInfoParser
             ? Math.Max(0, Long(fields, "master_repl_offset") - offset)
             : null;
     }
+
+    /// <summary>
+    /// The <c>cmdstat_{command}:calls=..,usec=..,..,failed_calls=..</c> lines of <c>INFO commandstats</c>, busiest first.
+    /// </summary>
+    public static IReadOnlyList<RedisCommandStats> CommandStats(IReadOnlyDictionary<string, string> fields)
+    {
+        const string prefix = "cmdstat_";
+        var commands = new List<RedisCommandStats>();
+        foreach (var (name, text) in fields)
+        {
+            if (!name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var values = text.Split(',').Select(part => part.Split('=')).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1], StringComparer.Ordinal);
+            commands.Add(new RedisCommandStats(name[prefix.Length..], Long(values, "calls"), Long(values, "usec"), Long(values, "failed_calls") + Long(values, "rejected_calls")));
+        }
+
+        return [.. commands.OrderByDescending(c => c.Calls).ThenBy(c => c.Command, StringComparer.Ordinal)];
+    }
 }

@@ -11,11 +11,14 @@ using StackExchange.Redis;
 namespace Bookstore.Caching.Monitoring;
 
 /// <summary>
-/// Polls INFO, SLOWLOG LEN and LATENCY LATEST every <see cref="RedisOptions.HealthCheckIntervalSeconds"/>, publishes
+/// Polls INFO, SLOWLOG LEN and LATENCY LATEST every <see cref="RedisOptions.HealthCheckIntervalSeconds"/> (and, at
+/// <see cref="RedisMonitoringLevel.Full"/> and above, INFO commandstats: calls and time per command), publishes
 /// them as <c>Bookstore.Redis</c> instruments and stores the snapshot in Redis for every replica's
 /// <c>/redis/metrics</c>. Every service may run it; a lease key makes exactly one of them the poller per deployment.
 /// Server commands need a connection of their own with admin commands enabled (and, with ACLs, the monitoring
 /// user's credentials): that connection is the one deliberate second multiplexer, opened only by the poller.
+/// The poller also compares the server's maxmemory, maxclients and maxmemory-policy with what the service was told to
+/// expect (<see cref="RedisServerExpectations"/>) and logs one warning when they differ.
 /// </summary>
 public sealed partial class RedisServerMonitor : BackgroundService
 {
@@ -30,6 +33,7 @@ public sealed partial class RedisServerMonitor : BackgroundService
     private readonly string _instanceId = Guid.NewGuid().ToString("N");
     private IConnectionMultiplexer? _admin;
     private volatile RedisServerSnapshot? _latest;
+    private bool _expectationsChecked;
 
     public RedisServerMonitor(
         RedisConnectionManager connection,
@@ -59,7 +63,12 @@ public sealed partial class RedisServerMonitor : BackgroundService
         Counter(meter, "bookstore.redis.keyspace.hits", "Successful key lookups (keyspace_hits).", s => s.KeyspaceHits);
         Counter(meter, "bookstore.redis.keyspace.misses", "Failed key lookups (keyspace_misses).", s => s.KeyspaceMisses);
         meter.CreateObservableGauge("bookstore.redis.latency.latest", ObserveLatency, "ms", "LATENCY LATEST by event.");
+        meter.CreateObservableCounter("bookstore.redis.commands.calls", () => ObserveCommands(c => c.Calls), "{call}", "Calls per command since the server started (INFO commandstats; monitoring level Full).");
+        meter.CreateObservableCounter("bookstore.redis.commands.time", () => ObserveCommands(c => c.Microseconds / 1_000_000.0), "s", "Server time spent per command since the server started (INFO commandstats; monitoring level Full).");
     }
+
+    /// <summary>What is collected: <see cref="RedisMonitoringLevel.Full"/> adds the per-command statistics.</summary>
+    public RedisMonitoringLevel Level => _options.MonitoringLevel;
 
     /// <summary>The last snapshot this process took (null unless it is the poller).</summary>
     public RedisServerSnapshot? Latest => _latest;
@@ -93,6 +102,10 @@ public sealed partial class RedisServerMonitor : BackgroundService
         var info = RedisInfoParser.Parse(await server.InfoRawAsync().WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false) ?? string.Empty);
         var slowLogLength = (long)await server.ExecuteAsync("SLOWLOG", "LEN").WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
         var latency = await server.LatencyLatestAsync().WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+        var commands = Level >= RedisMonitoringLevel.Full
+            ? RedisInfoParser.CommandStats(RedisInfoParser.Parse(
+                await server.InfoRawAsync("commandstats").WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false) ?? string.Empty))
+            : null;
 
         var snapshot = new RedisServerSnapshot(
             TakenAt: DateTimeOffset.UtcNow,
@@ -112,7 +125,9 @@ public sealed partial class RedisServerMonitor : BackgroundService
             ConnectedReplicas: RedisInfoParser.Long(info, "connected_slaves"),
             ReplicationLagBytes: RedisInfoParser.ReplicationLag(info),
             SlowLogLength: slowLogLength,
-            LatencyEvents: [.. latency.Select(e => new RedisLatencyEvent(e.EventName, e.DurationMilliseconds, e.MaxDurationMilliseconds))]);
+            LatencyEvents: [.. latency.Select(e => new RedisLatencyEvent(e.EventName, e.DurationMilliseconds, e.MaxDurationMilliseconds))],
+            MaxClients: info.ContainsKey("maxclients") ? RedisInfoParser.Long(info, "maxclients") : null,
+            Commands: commands);
         _latest = snapshot;
         return snapshot;
     }
@@ -128,6 +143,7 @@ public sealed partial class RedisServerMonitor : BackgroundService
                 if (IsPoller)
                 {
                     var snapshot = await PollAsync(stoppingToken).ConfigureAwait(false);
+                    CheckExpectationsOnce(snapshot);
                     await _connection.Database.StringSetAsync(SnapshotKey, _serializer.Serialize(snapshot), _options.HealthCheckInterval * 3, When.Always)
                         .WaitAsync(_options.OperationTimeout, stoppingToken).ConfigureAwait(false);
                 }
@@ -145,6 +161,22 @@ public sealed partial class RedisServerMonitor : BackgroundService
     {
         _admin?.Dispose();
         base.Dispose();
+    }
+
+    /// <summary>One warning naming every setting the server does not match, the first time this process polls it.</summary>
+    private void CheckExpectationsOnce(RedisServerSnapshot snapshot)
+    {
+        if (_expectationsChecked)
+        {
+            return;
+        }
+
+        _expectationsChecked = true;
+        var differences = RedisServerExpectations.Differences(_options, snapshot);
+        if (differences.Count > 0)
+        {
+            LogSettingsDiffer(snapshot.Endpoint, string.Join("; ", differences));
+        }
     }
 
     /// <summary>Takes the lease if free, keeps it if ours; it lapses by itself if the poller dies.</summary>
@@ -191,6 +223,18 @@ public sealed partial class RedisServerMonitor : BackgroundService
             }
         }
     }
+
+    private IEnumerable<Measurement<T>> ObserveCommands<T>(Func<RedisCommandStats, T> read)
+        where T : struct
+    {
+        foreach (var command in _latest?.Commands ?? [])
+        {
+            yield return new Measurement<T>(read(command), new KeyValuePair<string, object?>("command", command.Command));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis at {Endpoint} does not run with the settings this service expects: {Differences}. Set the server or the service's settings so they agree")]
+    private partial void LogSettingsDiffer(string endpoint, string differences);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis server monitor could not poll the server")]
     private partial void LogPollFailed(Exception exception);

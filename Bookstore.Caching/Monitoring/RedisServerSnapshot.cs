@@ -22,9 +22,14 @@ public sealed record RedisServerSnapshot(
     string? RedisVersion = null,
     string? Role = null,
     string? MaxMemoryPolicy = null,
-    long? ReplicationLagBytes = null);
+    long? ReplicationLagBytes = null,
+    long? MaxClients = null,
+    IReadOnlyList<RedisCommandStats>? Commands = null);
 
 public sealed record RedisLatencyEvent(string Event, long LatestMs, long MaxMs);
+
+/// <summary>One command's totals since the server started (<c>INFO commandstats</c>); collected at <see cref="Configuration.RedisMonitoringLevel.Full"/>.</summary>
+public sealed record RedisCommandStats(string Command, long Calls, long Microseconds, long Failed);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(RedisServerSnapshot))]

@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Bookstore.AppHost.Local;
-using Bookstore.AppHost.Redis;
 
 namespace Bookstore.Tests.Support;
 
@@ -11,16 +9,11 @@ namespace Bookstore.Tests.Support;
 /// </summary>
 internal sealed class AppHostProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output = new();
+    private readonly ChildProcess _process;
 
-    private AppHostProcess(Process process)
+    private AppHostProcess(ChildProcess process)
     {
         _process = process;
-        _process.OutputDataReceived += (_, e) => Collect(e.Data);
-        _process.ErrorDataReceived += (_, e) => Collect(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
     }
 
     public int Id => _process.Id;
@@ -29,7 +22,7 @@ internal sealed class AppHostProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public string Output => string.Join(Environment.NewLine, _output);
+    public string Output => _process.Output;
 
     public static AppHostProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {
@@ -38,13 +31,10 @@ internal sealed class AppHostProcess : IAsyncDisposable
         // no Ctrl+C handler and the SIGINT test would see an AppHost that cannot be interrupted. env puts the default back.
         var startInfo = new ProcessStartInfo("/usr/bin/env")
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
             WorkingDirectory = AppHostOutputDirectory(),
         };
         startInfo.ArgumentList.Add("--default-signal=INT,QUIT");
-        startInfo.ArgumentList.Add(DotnetExecutable());
+        startInfo.ArgumentList.Add(ChildProcess.DotnetExecutable());
         startInfo.ArgumentList.Add("exec");
         startInfo.ArgumentList.Add(Path.Combine(AppHostOutputDirectory(), "Bookstore.AppHost.dll"));
         foreach (var arg in args)
@@ -71,11 +61,11 @@ internal sealed class AppHostProcess : IAsyncDisposable
             }
         }
 
-        return new AppHostProcess(Process.Start(startInfo) ?? throw new InvalidOperationException("The AppHost process did not start."));
+        return new AppHostProcess(ChildProcess.Start(startInfo));
     }
 
     public Task<bool> WaitForOutputAsync(string text, TimeSpan timeout, CancellationToken cancellationToken) =>
-        LinuxProcesses.WaitUntilAsync(() => _output.Any(line => line.Contains(text, StringComparison.Ordinal)), timeout, cancellationToken);
+        _process.WaitForOutputAsync(text, timeout, cancellationToken);
 
     public async Task SignalAsync(string signal, CancellationToken cancellationToken)
     {
@@ -83,31 +73,10 @@ internal sealed class AppHostProcess : IAsyncDisposable
         await kill.WaitForExitAsync(cancellationToken);
     }
 
-    public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(cts.Token);
-            return true;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
+    public Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _process.WaitForExitAsync(timeout, cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     /// <summary>The AppHost's own build output (same configuration as these tests).</summary>
     public static string AppHostOutputDirectory()
@@ -117,20 +86,5 @@ internal sealed class AppHostProcess : IAsyncDisposable
         var projectPath = Projects.Bookstore_AppHost.ProjectPath;
         var projectDirectory = Directory.Exists(projectPath) ? projectPath : Path.GetDirectoryName(projectPath)!;
         return Path.Combine(projectDirectory, "bin", configuration, testOutput.Name);
-    }
-
-    private static string DotnetExecutable() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
-            ? host
-            : RedisModeResolver.FindOnPath("dotnet") is { } onPath
-                ? new FileInfo(onPath).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? onPath
-                : throw new InvalidOperationException("dotnet was not found on PATH.");
-
-    private void Collect(string? line)
-    {
-        if (line is not null)
-        {
-            _output.Enqueue(line);
-        }
     }
 }

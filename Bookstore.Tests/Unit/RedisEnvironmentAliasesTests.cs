@@ -13,8 +13,8 @@ public sealed class RedisEnvironmentAliasesTests
     [InlineData("REDIS_PASSWORD", "pa55", "Bookstore:Redis:Password", "pa55")]
     [InlineData("REDIS_MAXMEMORY", "512MB", "Bookstore:Redis:MaxMemory", "512mb")]
     [InlineData("REDIS_MAX_CONNECTIONS", "200", "Bookstore:Redis:MaxConnections", "200")]
-    [InlineData("REDIS_CONNECTION_TIMEOUT", "3000", "Bookstore:Redis:ConnectTimeoutMs", "3000")]
-    [InlineData("REDIS_SOCKET_TIMEOUT", "750", "Bookstore:Redis:OperationTimeoutMs", "750")]
+    [InlineData("REDIS_CONNECTION_TIMEOUT", "3", "Bookstore:Redis:ConnectTimeoutMs", "3000")]
+    [InlineData("REDIS_SOCKET_TIMEOUT", "750ms", "Bookstore:Redis:OperationTimeoutMs", "750")]
     [InlineData("REDIS_HEALTH_CHECK_INTERVAL", "15", "Bookstore:Redis:HealthCheckIntervalSeconds", "15")]
     [InlineData("REDIS_ENABLE_COMPRESSION", "false", "Bookstore:Cache:EnableCompression", "false")]
     [InlineData("REDIS_ENABLE_SERIALIZATION", "1", "Bookstore:Cache:EnableSerialization", "true")]
@@ -23,7 +23,7 @@ public sealed class RedisEnvironmentAliasesTests
     [InlineData("REDIS_DEFAULT_TTL", "3600", "Bookstore:Cache:DefaultTtlSeconds", "3600")]
     [InlineData("REDIS_ENABLE_MONITORING", "no", "Bookstore:Redis:EnableMonitoring", "false")]
     [InlineData("REDIS_ENABLE_METRICS", "true", "Bookstore:Cache:EnableMetrics", "true")]
-    [InlineData("REDIS_LOG_LEVEL", "warn", "Logging:LogLevel:Bookstore.Caching", "Warning")]
+    [InlineData("REDIS_LOG_LEVEL", "Warning", "Bookstore:Redis:ServerLogLevel", "warning")]
     public void AliasReachesItsSetting(string variable, string value, string setting, string expected)
     {
         var configuration = new ConfigurationBuilder()
@@ -47,7 +47,7 @@ public sealed class RedisEnvironmentAliasesTests
         var variables = new Dictionary<string, string>
         {
             ["REDIS_PORT"] = "6390",
-            ["REDIS_SOCKET_TIMEOUT"] = "1500",
+            ["REDIS_SOCKET_TIMEOUT"] = "1.5",
             ["REDIS_HEALTH_CHECK_INTERVAL"] = "7",
             ["REDIS_CACHE_STRATEGY"] = "allkeys-lru",
         };
@@ -73,8 +73,8 @@ public sealed class RedisEnvironmentAliasesTests
             ["REDIS_PASSWORD"] = "pa55",
             ["REDIS_MAXMEMORY"] = "1gb",
             ["REDIS_MAX_CONNECTIONS"] = "150",
-            ["REDIS_CONNECTION_TIMEOUT"] = "2500",
-            ["REDIS_SOCKET_TIMEOUT"] = "900",
+            ["REDIS_CONNECTION_TIMEOUT"] = "2.5s",
+            ["REDIS_SOCKET_TIMEOUT"] = "900ms",
             ["REDIS_HEALTH_CHECK_INTERVAL"] = "5",
             ["REDIS_ENABLE_COMPRESSION"] = "false",
             ["REDIS_ENABLE_SERIALIZATION"] = "false",
@@ -83,7 +83,7 @@ public sealed class RedisEnvironmentAliasesTests
             ["REDIS_DEFAULT_TTL"] = "120",
             ["REDIS_ENABLE_MONITORING"] = "false",
             ["REDIS_ENABLE_METRICS"] = "off",
-            ["REDIS_LOG_LEVEL"] = "error",
+            ["REDIS_LOG_LEVEL"] = "verbose",
         };
         var configuration = new ConfigurationBuilder().AddRedisEnvironmentAliases(name => variables.GetValueOrDefault(name)).Build();
         var redis = configuration.GetSection(RedisOptions.SectionName).Get<RedisOptions>()!;
@@ -105,7 +105,7 @@ public sealed class RedisEnvironmentAliasesTests
         Assert.Equal(4096, cache.CompressionThresholdBytes);
         Assert.Equal(120, cache.DefaultTtlSeconds);
         Assert.False(cache.EnableMetrics);
-        Assert.Equal("Error", configuration["Logging:LogLevel:Bookstore.Caching"]);
+        Assert.Equal("verbose", configuration["Bookstore:Redis:ServerLogLevel"]);
     }
 
     [Theory]
@@ -117,6 +117,10 @@ public sealed class RedisEnvironmentAliasesTests
     [InlineData("REDIS_CACHE_STRATEGY", "fifo")]
     [InlineData("REDIS_SOCKET_TIMEOUT", "-5")]
     [InlineData("REDIS_LOG_LEVEL", "chatty")]
+    [InlineData("REDIS_LOG_LEVEL", "Information")]
+    [InlineData("REDIS_CONNECTION_TIMEOUT", "3000")]
+    [InlineData("REDIS_CONNECTION_TIMEOUT", "5 minutes")]
+    [InlineData("REDIS_HEALTH_CHECK_INTERVAL", "1500ms")]
     [InlineData("REDIS_HOST", "a,b")]
     public void BadValueFailsNamingTheVariable(string variable, string value)
     {
