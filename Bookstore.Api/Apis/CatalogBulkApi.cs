@@ -85,7 +85,7 @@ public static class CatalogBulkApi
                 continue;
             }
 
-            var entry = entries.Describe(nameof(IRecommendationService.GetUserRecommendationsAsync), userId, length);
+            var entry = entries.DescribeResult(nameof(IRecommendationService.GetUserRecommendationsAsync), recommendations, userId, length);
             result.Add(new RecommendationsEntry(entry.Id, entry.Tags, recommendations));
         }
 

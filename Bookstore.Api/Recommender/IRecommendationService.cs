@@ -9,10 +9,12 @@ public interface IRecommendationService
 {
     /// <summary>
     /// Up to <paramref name="limit"/> unread books, best first, or <see langword="null"/> when there is no such user.
-    /// Tagged with the user (dropped by <see cref="ICacheService.InvalidateUserAsync"/>) and with
-    /// <see cref="RecommendationTags.For"/> (dropped alone when the cart or ratings change).
+    /// Tagged with the user (dropped by <see cref="ICacheService.InvalidateUserAsync"/>), with
+    /// <see cref="RecommendationTags.For"/> (dropped alone when the cart or ratings change) and with every book in the
+    /// list (dropped by <see cref="ICacheService.InvalidateBookAsync"/> of any of them).
     /// </summary>
     [CacheResult(CacheType.Recommendations)]
+    [return: CacheTag("book", Member = nameof(Recommendations.BookIds))]
     Task<Recommendations?> GetUserRecommendationsAsync(
         [CacheTag("user")][CacheTag(RecommendationTags.UserTagName)] int userId, int limit = 10);
 }

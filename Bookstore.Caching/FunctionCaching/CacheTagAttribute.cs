@@ -13,10 +13,19 @@ namespace Bookstore.Caching.FunctionCaching;
 /// <see cref="IReadOnlyList{T}"/> argument gives one tag per non-null element; a null argument gives none. A parameter may carry
 /// several tags (<c>[CacheTag("user")] [CacheTag("recommendations-user")] int userId</c>), so one kind of a user's entries
 /// can be dropped without the others.
+/// On the return value with <see cref="Member"/> (<c>[return: CacheTag("book", Member = nameof(Recommendations.BookIds))]</c>),
+/// the tags are read from that property of the result when it is computed: a list is then dropped by
+/// <c>InvalidateBookAsync</c> of any book in it.
 /// </remarks>
-[AttributeUsage(AttributeTargets.Parameter, AllowMultiple = true, Inherited = false)]
+[AttributeUsage(AttributeTargets.Parameter | AttributeTargets.ReturnValue, AllowMultiple = true, Inherited = false)]
 public sealed class CacheTagAttribute(string name) : Attribute
 {
     /// <summary>The tag's name: lower-case ASCII letters, digits, '-' and '_'.</summary>
     public string Name { get; } = name;
+
+    /// <summary>
+    /// On the return value only: the public property of the result whose value (or each element of it) gives the tags.
+    /// A null result or a null property gives none.
+    /// </summary>
+    public string? Member { get; set; }
 }

@@ -17,11 +17,24 @@ public sealed class CachedResultEntries<TService>
 
     internal CachedResultEntries(CachedResultPlans plans) => _plans = plans;
 
-    /// <summary>The entry of <c>methodName(arguments)</c>.</summary>
+    /// <summary>
+    /// The entry of <c>methodName(arguments)</c>, with the tags of the arguments. A method whose tags are also read from
+    /// its result (<c>[return: CacheTag(..., Member = ...)]</c>) needs <see cref="DescribeResult"/>.
+    /// </summary>
     /// <param name="methodName">A <see cref="CacheResultAttribute"/> method of the interface, not overloaded (use <c>nameof</c>).</param>
     /// <param name="arguments">Every argument in declaration order, as the call passes them (a <see cref="CancellationToken"/> too).</param>
     /// <exception cref="ArgumentException">No such cached method, or arguments that do not fit its parameters.</exception>
-    public CachedResultEntry Describe(string methodName, params object?[] arguments)
+    public CachedResultEntry Describe(string methodName, params object?[] arguments) => Describe(methodName, arguments, withResult: false, null);
+
+    /// <summary>The entry of <c>methodName(arguments)</c> holding <paramref name="result"/>: the tags of the arguments and of the result.</summary>
+    /// <param name="methodName">A <see cref="CacheResultAttribute"/> method of the interface, not overloaded (use <c>nameof</c>).</param>
+    /// <param name="result">What the call returned (or would return); a null result has no tags of its own.</param>
+    /// <param name="arguments">Every argument in declaration order, as the call passes them (a <see cref="CancellationToken"/> too).</param>
+    /// <exception cref="ArgumentException">No such cached method, or arguments that do not fit its parameters.</exception>
+    public CachedResultEntry DescribeResult(string methodName, object? result, params object?[] arguments) =>
+        Describe(methodName, arguments, withResult: true, result);
+
+    private CachedResultEntry Describe(string methodName, object?[] arguments, bool withResult, object? result)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         var service = ResultKeyPlan.TypeName(typeof(TService));
@@ -50,7 +63,7 @@ public sealed class CachedResultEntries<TService>
             }
         }
 
-        return plan.Describe(arguments)
+        return (withResult ? plan.Describe(arguments, result) : plan.Describe(arguments))
             ?? throw new ArgumentException($"{service}.{methodName} has no [CacheResult]: its results are not cached.", nameof(methodName));
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.Linq.Expressions;
 using System.Reflection;
 using Bookstore.Caching.Typed;
 
@@ -55,6 +56,9 @@ internal sealed class CachedResultPlans
 
         return new CachedResultPlans(plans.ToFrozenDictionary());
     }
+
+    /// <summary>The cache types some of whose entries are Persistent by a method's own strategy.</summary>
+    public IEnumerable<CacheType> PersistentEntryTypes => _plans.Values.Select(p => p.PersistentEntriesOf).OfType<CacheType>().Distinct();
 
     public MethodPlan this[MethodInfo method] =>
         _plans.TryGetValue(method, out var plan)
@@ -128,20 +132,85 @@ internal sealed class CachedResultPlans
 
             foreach (var tagAttribute in tagAttributes)
             {
+                if (tagAttribute.Member is not null)
+                {
+                    throw Rejected(service, method, $"parameter '{parameter.Name}' has [CacheTag(\"{tagAttribute.Name}\", Member = \"{tagAttribute.Member}\")], and Member names a property of the result: put it on the return value ([return: CacheTag(...)])");
+                }
+
                 tags.Add(ResultTagPlan.TryCreate(i, tagAttribute.Name, type, out var reason) ??
                     throw Rejected(service, method, $"parameter '{parameter.Name}' of type {ResultKeyPlan.TypeName(type)} cannot carry [CacheTag(\"{tagAttribute.Name}\")]: {reason}"));
             }
         }
 
         var resultType = returnType.GetGenericArguments()[0];
+        var tagPlan = new ResultTagPlan(tags, ResultTags(service, method, resultType));
+        var policy = EntryPolicy(service, method, attribute, tagPlan);
         var key = new ResultKeyPlan(prefix, ResultKeyPlan.Signature(service, method, resultType), arguments);
-        object?[] planArguments = [method, attribute.Type, key, new ResultTagPlan(tags), cancellationTokenIndex, definition == typeof(ValueTask<>)];
+        object?[] planArguments = [method, attribute.Type, key, tagPlan, policy, cancellationTokenIndex, definition == typeof(ValueTask<>)];
         return (MethodPlan)CreateCachedPlanMethod.MakeGenericMethod(resultType).Invoke(null, planArguments)!;
     }
 
+    /// <summary>The method's own strategy and TTL (<see cref="CacheResultAttribute.TtlSeconds"/>, <see cref="CacheResultAttribute.Strategy"/>), or null for the type's.</summary>
+    private static CacheEntryPolicy? EntryPolicy(Type service, MethodInfo method, CacheResultAttribute attribute, ResultTagPlan tags)
+    {
+        if (attribute.TtlSeconds < 0)
+        {
+            throw Rejected(service, method, $"its TtlSeconds {attribute.TtlSeconds} is negative. Give a positive number of seconds, or 0 for the type's TTL");
+        }
+
+        if (attribute is { HasStrategy: true, Strategy: CacheStrategy.Persistent })
+        {
+            if (attribute.TtlSeconds > 0)
+            {
+                throw Rejected(service, method, $"it sets TtlSeconds = {attribute.TtlSeconds} with Strategy = Persistent, and a persistent entry has no TTL. Remove one of them");
+            }
+
+            // A persistent Redis copy has no TTL and is reloaded after a tag drops its L1 copy: a tag could not remove it.
+            if (tags.HasTags)
+            {
+                throw Rejected(service, method, "it sets Strategy = Persistent and its entries carry tags (a userId/bookId parameter or [CacheTag]), and invalidating a tag cannot remove a persistent Redis copy. Use a TTL strategy, or rename the parameter");
+            }
+        }
+
+        return attribute.TtlSeconds == 0 && !attribute.HasStrategy
+            ? null
+            : new CacheEntryPolicy(
+                attribute.HasStrategy ? attribute.Strategy : null,
+                attribute.TtlSeconds > 0 ? TimeSpan.FromSeconds(attribute.TtlSeconds) : null);
+    }
+
+    /// <summary>The tags read from the result: <c>[return: CacheTag(name, Member = property)]</c>.</summary>
+    private static List<ResultTagPlan.ResultTagSource> ResultTags(Type service, MethodInfo method, Type resultType)
+    {
+        var sources = new List<ResultTagPlan.ResultTagSource>();
+        foreach (var tag in method.ReturnParameter.GetCustomAttributes<CacheTagAttribute>())
+        {
+            if (tag.Member is null)
+            {
+                throw Rejected(service, method, $"its return value has [CacheTag(\"{tag.Name}\")] without Member: name the property of {ResultKeyPlan.TypeName(resultType)} that holds the tag values");
+            }
+
+            var valueType = Nullable.GetUnderlyingType(resultType) ?? resultType;
+            var property = valueType.GetProperty(tag.Member, BindingFlags.Public | BindingFlags.Instance);
+            if (property?.GetMethod is null || property.GetIndexParameters().Length > 0)
+            {
+                throw Rejected(service, method, $"its return value's [CacheTag(\"{tag.Name}\", Member = \"{tag.Member}\")] names no readable public property of {ResultKeyPlan.TypeName(valueType)}");
+            }
+
+            var source = ResultTagPlan.TryCreate(-1, tag.Name, property.PropertyType, out var reason) ??
+                throw Rejected(service, method, $"property {tag.Member} of type {ResultKeyPlan.TypeName(property.PropertyType)} cannot carry [CacheTag(\"{tag.Name}\")]: {reason}");
+            var result = Expression.Parameter(typeof(object), "result");
+            var read = Expression.Lambda<Func<object, object?>>(
+                Expression.Convert(Expression.Property(Expression.Convert(result, valueType), property), typeof(object)), result).Compile();
+            sources.Add(new ResultTagPlan.ResultTagSource(read, source));
+        }
+
+        return sources;
+    }
+
     private static CachedMethodPlan<T> CreateCachedPlan<T>(
-        MethodInfo method, CacheType type, ResultKeyPlan key, ResultTagPlan tags, int cancellationTokenIndex, bool returnsValueTask) =>
-        new(type, key, tags, cancellationTokenIndex, MethodInvokers.Cached<T>(method, returnsValueTask), returnsValueTask);
+        MethodInfo method, CacheType type, ResultKeyPlan key, ResultTagPlan tags, CacheEntryPolicy? policy, int cancellationTokenIndex, bool returnsValueTask) =>
+        new(type, key, tags, policy, cancellationTokenIndex, MethodInvokers.Cached<T>(method, returnsValueTask), returnsValueTask);
 
     private static InvalidOperationException Rejected(Type service, MethodInfo method, string reason) =>
         new($"[CacheResult] on {ResultKeyPlan.TypeName(service)}.{method.Name} cannot be honoured: {reason}.");

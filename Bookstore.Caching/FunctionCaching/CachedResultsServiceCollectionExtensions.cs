@@ -50,6 +50,11 @@ public static class CachedResultsServiceCollectionExtensions
                 plans),
             lifetime));
         services.TryAddSingleton(new CachedResultEntries<TService>(plans));
+        foreach (var type in plans.PersistentEntryTypes)
+        {
+            services.AddSingleton(new PersistentEntriesOf(type));
+        }
+
         return services;
     }
 }

@@ -4,7 +4,10 @@ using Bookstore.Caching.Typed;
 
 namespace Bookstore.Caching.FunctionCaching;
 
-/// <summary>Collects one call's tags from the arguments chosen at start-up by <see cref="CacheTagAttribute"/> or convention.</summary>
+/// <summary>
+/// Collects one call's tags from the arguments chosen at start-up by <see cref="CacheTagAttribute"/> or convention, and
+/// from the result's properties named by <c>[return: CacheTag(..., Member = ...)]</c>.
+/// </summary>
 internal sealed class ResultTagPlan
 {
     public const string UserTag = "user";
@@ -14,8 +17,34 @@ internal sealed class ResultTagPlan
         [typeof(sbyte), typeof(byte), typeof(short), typeof(ushort), typeof(int), typeof(uint), typeof(long)];
 
     private readonly TagSource[] _sources;
+    private readonly ResultTagSource[] _resultSources;
 
-    public ResultTagPlan(IReadOnlyList<TagSource> sources) => _sources = [.. sources];
+    public ResultTagPlan(IReadOnlyList<TagSource> sources, IReadOnlyList<ResultTagSource>? resultSources = null)
+    {
+        _sources = [.. sources];
+        _resultSources = [.. resultSources ?? []];
+    }
+
+    /// <summary>Whether some tags come from the result, so they are known only once it is computed.</summary>
+    public bool HasResultTags => _resultSources.Length > 0;
+
+    /// <summary>Whether any call can carry a tag.</summary>
+    public bool HasTags => _sources.Length > 0 || HasResultTags;
+
+    /// <summary>The tags read from a computed result (none for a null result).</summary>
+    public IEnumerable<string> CollectFromResult(object? result)
+    {
+        var tags = new List<string>();
+        if (result is not null)
+        {
+            foreach (var source in _resultSources)
+            {
+                source.Tag.AddTo(tags, source.Read(result));
+            }
+        }
+
+        return tags;
+    }
 
     public IEnumerable<string>? Collect(object?[] args)
     {
@@ -81,6 +110,9 @@ internal sealed class ResultTagPlan
     }
 
     private static bool IsInteger(Type type) => IntegerTypes.Contains(type);
+
+    /// <summary>A tag read from a property of the result: <see cref="Read"/> gets the property, <see cref="Tag"/> formats it.</summary>
+    internal sealed record ResultTagSource(Func<object, object?> Read, TagSource Tag);
 
     internal sealed record TagSource(int Index, Func<object, string> Format, bool IsList)
     {

@@ -29,6 +29,23 @@ public sealed class CachePolicyTable
 
     public IReadOnlyList<CachePolicy> All => _policies;
 
+    /// <summary>
+    /// The type's policy with <paramref name="entry"/>'s strategy and duration. A shorter duration also caps the L1
+    /// duration (as for any type) and the jitter, at a tenth of the duration, so a 1 s entry is not kept for the type's
+    /// minutes of jitter. Persistent gives no duration; leaving Persistent without a duration gives 1 h.
+    /// </summary>
+    public CachePolicy For(CacheType type, CacheEntryPolicy entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var policy = Apply(this[type], new CachePolicyOverride { Strategy = entry.Strategy, Duration = entry.Duration });
+        if (entry.Duration is { } duration && policy.JitterMaxDuration > duration / 10)
+        {
+            policy = policy with { JitterMaxDuration = duration / 10 };
+        }
+
+        return Validate(policy);
+    }
+
     public static CachePolicy Default(CacheType type) => type switch
     {
         CacheType.Books => new(type, CacheStrategy.Lru, TimeSpan.FromHours(2), true, TimeSpan.FromMinutes(10), TimeSpan.FromHours(6), 0.9f, TimeSpan.FromMinutes(2)),

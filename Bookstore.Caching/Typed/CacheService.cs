@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Bookstore.Caching.Distributed;
 using Bookstore.Caching.Serialization;
@@ -27,6 +28,11 @@ public sealed partial class CacheService : ICacheService
     private readonly CachePolicyTable _policies;
     private readonly CacheBulkWriter? _bulk;
     private readonly TypeSlot[] _slots;
+    private readonly HashSet<CacheType> _persistentEntriesOf;
+
+    // Slots of entries with their own strategy or duration ([CacheResult] TtlSeconds/Strategy): the type's cache and
+    // keys with that policy's options, made once per (type, policy).
+    private readonly ConcurrentDictionary<(CacheType Type, CacheEntryPolicy Entry), TypeSlot> _entrySlots = new();
 
     public CacheService(
         IFusionCacheProvider caches,
@@ -34,13 +40,15 @@ public sealed partial class CacheService : ICacheService
         CachePolicyTable policies,
         CacheMetrics metrics,
         ILogger<CacheService> logger,
-        CacheBulkWriter? bulk = null)
+        CacheBulkWriter? bulk = null,
+        IEnumerable<PersistentEntriesOf>? persistentEntries = null)
     {
         _redis = redis;
         _metrics = metrics;
         _logger = logger;
         _policies = policies;
         _bulk = bulk;
+        _persistentEntriesOf = [.. persistentEntries?.Select(p => p.Type) ?? []];
         _slots = [.. policies.All.Select(p => new TypeSlot(p, caches.GetCache(CacheNameOf(p.Type)), metrics))];
         foreach (var policy in policies.All.Where(p => p.Bypass))
         {
@@ -139,7 +147,7 @@ public sealed partial class CacheService : ICacheService
         ArgumentNullException.ThrowIfNull(factory);
 
         // An L1 hit completes synchronously: unwrap it without an async state machine.
-        var entry = GetOrSetEntryCore(type, id, factory, StatelessFactory<T>.Call, tags, tagsOf: null, cancellationToken);
+        var entry = GetOrSetEntryCore(_slots[(int)type], id, factory, StatelessFactory<T>.Call, tags, tagsOf: null, cancellationToken);
         return entry.IsCompletedSuccessfully ? new ValueTask<T>(entry.Result.Value) : ValueOf(entry);
     }
 
@@ -148,7 +156,21 @@ public sealed partial class CacheService : ICacheService
         CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        return GetOrSetEntryCore(type, id, factory, StatelessFactory<T>.Call, tags, tagsOf: null, cancellationToken);
+        return GetOrSetEntryCore(_slots[(int)type], id, factory, StatelessFactory<T>.Call, tags, tagsOf: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="GetOrSetEntryAsync{T}(CacheType, string, Func{CancellationToken, Task{T}}, IEnumerable{string}?, CancellationToken)"/>
+    /// with tags taken from the loaded value (<paramref name="tagsOf"/>) and the type's strategy and duration replaced by
+    /// <paramref name="policy"/> for this entry (<see cref="CachePolicyTable.For"/>).
+    /// </summary>
+    public ValueTask<CachedValue<T>> GetOrSetEntryAsync<T>(
+        CacheType type, string id, Func<CancellationToken, Task<T>> factory, IEnumerable<string>? tags, Func<T, IEnumerable<string>>? tagsOf,
+        CacheEntryPolicy? policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        var slot = policy is null ? _slots[(int)type] : SlotFor(type, policy);
+        return GetOrSetEntryCore(slot, id, factory, StatelessFactory<T>.Call, tags, tagsOf, cancellationToken);
     }
 
     /// <summary>
@@ -158,7 +180,7 @@ public sealed partial class CacheService : ICacheService
     public ValueTask<CachedValue<T>> GetOrSetEntryAsync<TState, T>(
         CacheType type, string id, TState state, Func<TState, CancellationToken, Task<T>> factory, IEnumerable<string>? tags = null,
         CancellationToken cancellationToken = default) =>
-        GetOrSetEntryCore(type, id, state, factory, tags, tagsOf: null, cancellationToken);
+        GetOrSetEntryCore(_slots[(int)type], id, state, factory, tags, tagsOf: null, cancellationToken);
 
     /// <summary>
     /// <see cref="GetOrSetEntryAsync{T}"/> for values whose tags are known only once loaded (a list page tagged with every
@@ -169,7 +191,7 @@ public sealed partial class CacheService : ICacheService
     {
         ArgumentNullException.ThrowIfNull(factory);
         ArgumentNullException.ThrowIfNull(tagsOf);
-        return GetOrSetEntryCore(type, id, factory, StatelessFactory<T>.Call, tags: null, tagsOf, cancellationToken);
+        return GetOrSetEntryCore(_slots[(int)type], id, factory, StatelessFactory<T>.Call, tags: null, tagsOf, cancellationToken);
     }
 
     public async ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default)
@@ -199,7 +221,7 @@ public sealed partial class CacheService : ICacheService
     {
         var slot = _slots[(int)type];
         var started = Stopwatch.GetTimestamp();
-        if (slot.Policy.IsPersistent)
+        if (slot.Policy.IsPersistent || _persistentEntriesOf.Contains(type))
         {
             // Their Redis copies never expire: delete them first, so no replica reloads one into its L1 after the clear.
             var deleted = await _redis.DeleteByPrefixAsync(slot.KeyPrefix, cancellationToken).ConfigureAwait(false);
@@ -245,12 +267,19 @@ public sealed partial class CacheService : ICacheService
 
     private static async ValueTask<T> ValueOf<T>(ValueTask<CachedValue<T>> entry) => (await entry.ConfigureAwait(false)).Value;
 
+    private TypeSlot SlotFor(CacheType type, CacheEntryPolicy entry) =>
+        _entrySlots.GetOrAdd((type, entry), static (k, self) =>
+        {
+            var typeSlot = self._slots[(int)k.Type];
+            var policy = self._policies.For(k.Type, k.Entry);
+            return policy == typeSlot.Policy ? typeSlot : new TypeSlot(policy, typeSlot.Cache, self._metrics);
+        }, this);
+
     private ValueTask<CachedValue<T>> GetOrSetEntryCore<TState, T>(
-        CacheType type, string id, TState state, Func<TState, CancellationToken, Task<T>> factory, IEnumerable<string>? tags,
+        TypeSlot slot, string id, TState state, Func<TState, CancellationToken, Task<T>> factory, IEnumerable<string>? tags,
         Func<T, IEnumerable<string>>? tagsOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        var slot = _slots[(int)type];
         var key = slot.KeyFor(id);
         if (slot.Policy.Bypass)
         {

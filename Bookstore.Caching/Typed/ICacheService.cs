@@ -46,6 +46,21 @@ public interface ICacheService
         CancellationToken cancellationToken = default) =>
         GetOrSetEntryAsync(type, id, ct => factory(state, ct), tags, cancellationToken);
 
+    /// <summary>
+    /// <see cref="GetOrSetEntryAsync{T}(CacheType, string, Func{CancellationToken, Task{T}}, IEnumerable{string}?, CancellationToken)"/>
+    /// for one entry that differs from its type: <paramref name="tagsOf"/> adds tags read from the loaded value (a list
+    /// tagged with every book in it), and <paramref name="policy"/>, when given, replaces the type's strategy and duration
+    /// for this entry (a <c>[CacheResult]</c> method's <c>TtlSeconds</c> and <c>Strategy</c>).
+    /// </summary>
+    ValueTask<CachedValue<T>> GetOrSetEntryAsync<T>(
+        CacheType type,
+        string id,
+        Func<CancellationToken, Task<T>> factory,
+        IEnumerable<string>? tags,
+        Func<T, IEnumerable<string>>? tagsOf,
+        CacheEntryPolicy? policy,
+        CancellationToken cancellationToken = default);
+
     ValueTask RemoveAsync(CacheType type, string id, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -57,7 +72,8 @@ public interface ICacheService
 
     /// <summary>
     /// Flushes one type: every entry of it becomes a miss in every level and on every replica (FusionCache's Clear of
-    /// the type's own cache). Redis copies of TTL types are left to expire; those of Persistent types are deleted.
+    /// the type's own cache). Redis copies of TTL types are left to expire; those of Persistent types (and of types with
+    /// <see cref="PersistentEntriesOf"/> entries) are deleted.
     /// </summary>
     ValueTask ClearTypeAsync(CacheType type, CancellationToken cancellationToken = default);
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Bookstore.Tests.Integration.Catalog;
 using Bookstore.Tests.Support;
@@ -28,10 +27,7 @@ public sealed class ReadPathBenchmarkTests
         var ct = TestContext.Current.CancellationToken;
         using var data = new TemporaryDirectory("bookstore-read-path-");
         var csv = Path.Combine(data.Path, "books.csv");
-        await File.WriteAllLinesAsync(
-            csv,
-            [CatalogImportTests.Header, .. Enumerable.Range(1, 300).Select(i => CatalogImportTests.Row(100_000 + i, $"Book {i}", "\"Ann Author, Bob Writer\"", "4.1", (1000 - i).ToString(CultureInfo.InvariantCulture)))],
-            ct);
+        await GoodbooksCsv.WriteAsync(csv, 300, ct);
         var json = Path.Combine(data.Path, "read-path.json");
 
         var (exitCode, output) = await RunScriptAsync(new Dictionary<string, string>

@@ -99,10 +99,11 @@ public sealed class RecommendationWarmingTests
         Assert.Equal([2, 4], answer.Select(e => e.Recommendations.UserId));
         foreach (var entry in answer)
         {
-            var expected = entries.Describe(nameof(IRecommendationService.GetUserRecommendationsAsync), entry.Recommendations.UserId, 10);
+            var expected = entries.DescribeResult(nameof(IRecommendationService.GetUserRecommendationsAsync), entry.Recommendations, entry.Recommendations.UserId, 10);
             Assert.Equal(expected.Id, entry.CacheId);
             Assert.Equal(expected.Tags, entry.Tags);
             Assert.Contains(CacheTags.User(entry.Recommendations.UserId), entry.Tags);
+            Assert.All(entry.Recommendations.BookIds, bookId => Assert.Contains(CacheTags.Book(bookId), entry.Tags));
             Assert.Equal(10, entry.Recommendations.BookIds.Count);
         }
 

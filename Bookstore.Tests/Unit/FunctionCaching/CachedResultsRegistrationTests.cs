@@ -99,7 +99,7 @@ public sealed class CachedResultsRegistrationTests
         Assert.IsNotType<BookQueries>(provider.GetRequiredService<IBookQueries>());
     }
 
-    private static void AssertRejected(Action<IServiceCollection> register, params string[] expectedInMessage)
+    internal static void AssertRejected(Action<IServiceCollection> register, params string[] expectedInMessage)
     {
         var error = Assert.Throws<InvalidOperationException>(() => register(new ServiceCollection()));
 

@@ -31,6 +31,30 @@ internal sealed class RecordingCacheService : ICacheService
         return new CachedValue<T>(value, ran ? CacheSource.Factory : CacheSource.L1);
     }
 
+    /// <summary>Records the policy too; the tags read from the value are stored with the entry, as the real cache does.</summary>
+    public async ValueTask<CachedValue<T>> GetOrSetEntryAsync<T>(
+        CacheType type,
+        string id,
+        Func<CancellationToken, Task<T>> factory,
+        IEnumerable<string>? tags,
+        Func<T, IEnumerable<string>>? tagsOf,
+        CacheEntryPolicy? policy,
+        CancellationToken cancellationToken = default)
+    {
+        Policies[(type, id)] = policy;
+        var entry = await GetOrSetEntryAsync(type, id, factory, tags, cancellationToken);
+        if (tagsOf is not null && entry.Source == CacheSource.Factory)
+        {
+            _tags[(type, id)] = [.. _tags.GetValueOrDefault((type, id)) ?? [], .. tagsOf(entry.Value)];
+        }
+
+        return entry;
+    }
+
+    public ConcurrentDictionary<(CacheType Type, string Id), CacheEntryPolicy?> Policies { get; } = new();
+
+    public IReadOnlyList<string> TagsOf(CacheType type, string id) => _tags.GetValueOrDefault((type, id)) ?? [];
+
     public async ValueTask<T> GetOrSetAsync<T>(
         CacheType type,
         string id,
