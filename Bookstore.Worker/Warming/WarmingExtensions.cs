@@ -1,4 +1,5 @@
 using Bookstore.Worker.Warming;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Microsoft.Extensions.Hosting;
@@ -11,6 +12,7 @@ public static class WarmingExtensions
         builder.Services.AddHttpClient<CatalogClient>((sp, http) =>
                 http.BaseAddress = new Uri(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WarmingOptions>>().Value.CatalogUrl))
             .AddHttpMessageHandler(sp => new CatalogApiKeyHandler(sp.GetRequiredService<IConfiguration>()[CatalogApiKeyHandler.ConfigurationKey]));
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WarmerState>();
         builder.Services.AddSingleton<CacheWarmer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CacheWarmer>());
