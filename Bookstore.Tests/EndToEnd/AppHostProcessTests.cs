@@ -1,0 +1,64 @@
+using Bookstore.Tests.Support;
+
+namespace Bookstore.Tests.EndToEnd;
+
+/// <summary>
+/// The AppHost run as its own process, as a user runs it (<see cref="AppHostProcess"/>): each test starts and stops
+/// one, so none can share the AppHost of <see cref="AppHostLocalModeTests"/>.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class AppHostProcessTests
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
+    [Theory(Timeout = 300_000)]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task SignalToTheAppHostLeavesNoRedisApiOrWorkerRunning(string signal)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TemporaryDirectory("bookstore-signal-");
+        await using var appHost = AppHostProcess.Start(
+            ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}",
+             "--Bookstore:Prometheus:Mode=local", $"--Bookstore:Prometheus:DataDirectory={data.Path}/prometheus"]);
+
+        var started = await LinuxProcesses.WaitUntilAsync(
+            () => LinuxProcesses.RedisServersIn(data.Path).Count == 1
+                  && LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Api/bin/")).Count == 1
+                  && LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Worker/bin/")).Count == 1,
+            StartTimeout,
+            ct);
+        Assert.True(started, "redis-server, api and worker did not all start:\n" + appHost.Output);
+
+        await appHost.SignalAsync(signal, ct);
+        Assert.True(await appHost.WaitForExitAsync(TimeSpan.FromSeconds(60), ct), $"The AppHost did not exit within 60 s of SIG{signal}:\n" + appHost.Output);
+
+        var clean = await LinuxProcesses.WaitUntilAsync(
+            () => LinuxProcesses.RedisServersIn(data.Path).Count == 0 && ServiceProcesses().Count == 0
+                  && LinuxProcesses.WithCommandLineContaining($"--config.file={data.Path}/prometheus").Count == 0,
+            TimeSpan.FromSeconds(30),
+            ct);
+        Assert.True(clean, $"Left running after SIG{signal}: redis-server {LinuxProcesses.RedisServersIn(data.Path).Count}, services {ServiceProcesses().Count}");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task AutoModeWithoutContainerRuntimeOrRedisServerFailsAtOnceNamingBothFixes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var appHost = AppHostProcess.Start(
+            ["--Bookstore:Redis:Mode=auto"],
+            new Dictionary<string, string?> { ["PATH"] = "/nonexistent", ["ASPIRE_CONTAINER_RUNTIME"] = null });
+
+        Assert.True(await appHost.WaitForExitAsync(TimeSpan.FromSeconds(30), ct), "The AppHost kept running without any Redis:\n" + appHost.Output);
+        Assert.NotEqual(0, appHost.ExitCode);
+        Assert.Contains("Docker or Podman", appHost.Output, StringComparison.Ordinal);
+        Assert.Contains("redis-server", appHost.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>The service executables and the <c>dotnet run</c> processes DCP starts them with, from this checkout only.</summary>
+    private static IReadOnlyList<int> ServiceProcesses() =>
+        [.. LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Api")), .. LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Worker"))];
+
+    /// <summary>A path under this repository checkout, so services another checkout runs on the same machine do not count.</summary>
+    private static string ThisCheckout(string relative) => Path.Combine(RedisServer.RepositoryRoot(), relative);
+}
