@@ -10,7 +10,7 @@ using worker::Bookstore.Worker.Warming;
 namespace Bookstore.Tests.Integration.Catalog;
 
 /// <summary>The worker's warmer against the real API (in-process) and a real redis-server that goes away.</summary>
-[Trait("Category", "Reliability")]
+[Trait("Category", "Integration")]
 public sealed class CacheWarmerTests
 {
     [Fact(Timeout = 180_000)]
