@@ -13,16 +13,21 @@ public sealed class CatalogApiFixture : IAsyncLifetime
     private readonly RedisFixture _redis = new();
     private readonly TemporaryDirectory _data = new("bookstore-catalog-");
     private CatalogApiFactory? _api;
+    private RedisServer? _server;
 
     public async ValueTask InitializeAsync()
     {
         await _redis.InitializeAsync();
-        _api = new CatalogApiFactory(await _redis.FlushedAsync(), Path.Combine(_data.Path, "catalog.db"));
+        _server = await _redis.FlushedAsync();
+        _api = new CatalogApiFactory(_server, Path.Combine(_data.Path, "catalog.db"));
         using (_api.CreateClient())
         {
             // Starts the API (and seeds its store) once, before the first test.
         }
     }
+
+    /// <summary>The API's redis-server, for a test's own hosts or replicas beside the API.</summary>
+    internal RedisServer Redis => _server ?? throw new InvalidOperationException("The API fixture has not been started.");
 
     /// <summary>The class's API, its Redis emptied for this test.</summary>
     internal async Task<CatalogApiFactory> ForTestAsync()
@@ -31,6 +36,9 @@ public sealed class CatalogApiFixture : IAsyncLifetime
         await _redis.FlushedAsync();
         return api;
     }
+
+    /// <summary>The API's redis-server emptied for this test, for a test that writes the catalog and so needs an API of its own.</summary>
+    internal Task<RedisServer> FlushedRedisAsync() => _redis.FlushedAsync();
 
     public async ValueTask DisposeAsync()
     {
