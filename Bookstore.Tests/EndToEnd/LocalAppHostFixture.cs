@@ -6,7 +6,8 @@ namespace Bookstore.Tests.EndToEnd;
 
 /// <summary>
 /// The real AppHost in <c>local</c> mode (redis-server, Prometheus, api and worker started by DCP), started once for
-/// the tests of a class that only use it. Disposing it is checked too: the AppHost stops the redis-server it started.
+/// the tests of a class that only use it, and ready once the worker's first warming run is done. Disposing it is
+/// checked too: the AppHost stops the redis-server it started.
 /// </summary>
 public sealed class LocalAppHostFixture : IAsyncLifetime
 {
@@ -26,6 +27,12 @@ public sealed class LocalAppHostFixture : IAsyncLifetime
              "--Bookstore:Prometheus:Mode=local", $"--Bookstore:Prometheus:DataDirectory={_data.Path}/prometheus"], ct);
         _app = await builder.BuildAsync(ct);
         await _app.StartServicesAsync(ct);
+
+        // The worker turns healthy once its first warming run, which reads from the api, is done: from then on only
+        // the tests call the api.
+        using var firstRun = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        firstRun.CancelAfter(AppHostStartup.Timeout);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("worker", firstRun.Token);
     }
 
     public async ValueTask DisposeAsync()
