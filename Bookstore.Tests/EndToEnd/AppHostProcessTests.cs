@@ -2,10 +2,7 @@ using Bookstore.Tests.Support;
 
 namespace Bookstore.Tests.EndToEnd;
 
-/// <summary>
-/// The AppHost run as its own process, as a user runs it (<see cref="AppHostProcess"/>): each test starts and stops
-/// one, so none can share the AppHost of <see cref="AppHostLocalModeTests"/>.
-/// </summary>
+/// <summary>The AppHost run as its own process, as a user runs it (<see cref="AppHostProcess"/>): each test starts and stops one.</summary>
 [Trait("Category", "EndToEnd")]
 public sealed class AppHostProcessTests
 {
@@ -24,8 +21,8 @@ public sealed class AppHostProcessTests
 
         var started = await LinuxProcesses.WaitUntilAsync(
             () => LinuxProcesses.RedisServersIn(data.Path).Count == 1
-                  && LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Api/bin/")).Count == 1
-                  && LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Worker/bin/")).Count == 1,
+                  && ServiceProcesses(appHost, "Bookstore.Api/bin/").Count == 1
+                  && ServiceProcesses(appHost, "Bookstore.Worker/bin/").Count == 1,
             StartTimeout,
             ct);
         Assert.True(started, "redis-server, api and worker did not all start:\n" + appHost.Output);
@@ -34,11 +31,11 @@ public sealed class AppHostProcessTests
         Assert.True(await appHost.WaitForExitAsync(TimeSpan.FromSeconds(60), ct), $"The AppHost did not exit within 60 s of SIG{signal}:\n" + appHost.Output);
 
         var clean = await LinuxProcesses.WaitUntilAsync(
-            () => LinuxProcesses.RedisServersIn(data.Path).Count == 0 && ServiceProcesses().Count == 0
+            () => LinuxProcesses.RedisServersIn(data.Path).Count == 0 && ServiceProcesses(appHost).Count == 0
                   && LinuxProcesses.WithCommandLineContaining($"--config.file={data.Path}/prometheus").Count == 0,
             TimeSpan.FromSeconds(30),
             ct);
-        Assert.True(clean, $"Left running after SIG{signal}: redis-server {LinuxProcesses.RedisServersIn(data.Path).Count}, services {ServiceProcesses().Count}");
+        Assert.True(clean, $"Left running after SIG{signal}: redis-server {LinuxProcesses.RedisServersIn(data.Path).Count}, services {ServiceProcesses(appHost).Count}");
     }
 
     [Fact(Timeout = 120_000)]
@@ -55,10 +52,14 @@ public sealed class AppHostProcessTests
         Assert.Contains("redis-server", appHost.Output, StringComparison.Ordinal);
     }
 
-    /// <summary>The service executables and the <c>dotnet run</c> processes DCP starts them with, from this checkout only.</summary>
-    private static IReadOnlyList<int> ServiceProcesses() =>
-        [.. LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Api")), .. LinuxProcesses.WithCommandLineContaining(ThisCheckout("Bookstore.Worker"))];
+    /// <summary>
+    /// The service executables and the <c>dotnet run</c> processes DCP starts them with, of <paramref name="appHost"/>
+    /// only: another AppHost's (another test's, another checkout's) do not count.
+    /// </summary>
+    private static IReadOnlyList<int> ServiceProcesses(AppHostProcess appHost) =>
+        [.. ServiceProcesses(appHost, "Bookstore.Api"), .. ServiceProcesses(appHost, "Bookstore.Worker")];
 
-    /// <summary>A path under this repository checkout, so services another checkout runs on the same machine do not count.</summary>
-    private static string ThisCheckout(string relative) => Path.Combine(RedisServer.RepositoryRoot(), relative);
+    /// <summary>Processes of <paramref name="appHost"/> whose command line names <paramref name="path"/> in this checkout.</summary>
+    private static IReadOnlyList<int> ServiceProcesses(AppHostProcess appHost, string path) =>
+        LinuxProcesses.WithCommandLineContaining(Path.Combine(RedisServer.RepositoryRoot(), path), "OTEL_EXPORTER_OTLP_ENDPOINT", appHost.OtlpEndpoint);
 }

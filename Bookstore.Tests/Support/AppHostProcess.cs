@@ -14,9 +14,10 @@ internal sealed class AppHostProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private AppHostProcess(Process process)
+    private AppHostProcess(Process process, string otlpEndpoint)
     {
         _process = process;
+        OtlpEndpoint = otlpEndpoint;
         _process.OutputDataReceived += (_, e) => Collect(e.Data);
         _process.ErrorDataReceived += (_, e) => Collect(e.Data);
         _process.BeginOutputReadLine();
@@ -24,6 +25,12 @@ internal sealed class AppHostProcess : IAsyncDisposable
     }
 
     public int Id => _process.Id;
+
+    /// <summary>
+    /// The OTLP endpoint of this AppHost's dashboard. Aspire gives it to every service the AppHost starts
+    /// (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>), which tells its processes from those of another AppHost.
+    /// </summary>
+    public string OtlpEndpoint { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -56,7 +63,8 @@ internal sealed class AppHostProcess : IAsyncDisposable
         startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         startInfo.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{LoopbackPort.FindFree()}";
-        startInfo.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.FindFree()}";
+        var otlpEndpoint = $"http://127.0.0.1:{LoopbackPort.FindFree()}";
+        startInfo.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = otlpEndpoint;
         startInfo.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.FindFree()}";
         startInfo.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
@@ -71,7 +79,7 @@ internal sealed class AppHostProcess : IAsyncDisposable
             }
         }
 
-        return new AppHostProcess(Process.Start(startInfo) ?? throw new InvalidOperationException("The AppHost process did not start."));
+        return new AppHostProcess(Process.Start(startInfo) ?? throw new InvalidOperationException("The AppHost process did not start."), otlpEndpoint);
     }
 
     public Task<bool> WaitForOutputAsync(string text, TimeSpan timeout, CancellationToken cancellationToken) =>
