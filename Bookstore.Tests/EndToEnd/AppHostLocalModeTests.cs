@@ -17,6 +17,7 @@ namespace Bookstore.Tests.EndToEnd;
 /// (and the views they count in the background) reach the api.
 /// </summary>
 [Trait("Category", "EndToEnd")]
+[Collection(AppHostCollection.Name)]
 [TestCaseOrderer(typeof(DeclarationOrderer))]
 public sealed class AppHostLocalModeTests(LocalAppHostFixture appHost) : IClassFixture<LocalAppHostFixture>
 {

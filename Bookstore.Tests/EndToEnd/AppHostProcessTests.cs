@@ -4,6 +4,7 @@ namespace Bookstore.Tests.EndToEnd;
 
 /// <summary>The AppHost run as its own process, as a user runs it (<see cref="AppHostProcess"/>): each test starts and stops one.</summary>
 [Trait("Category", "EndToEnd")]
+[Collection(AppHostCollection.Name)]
 public sealed class AppHostProcessTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
