@@ -2,7 +2,7 @@ using Bookstore.AppHost.Redis;
 
 namespace Bookstore.Tests.Infrastructure;
 
-[Trait("Category", "Unit")]
+[Trait("Category", "Infrastructure")]
 public sealed class RedisModeResolverTests
 {
     [Fact]

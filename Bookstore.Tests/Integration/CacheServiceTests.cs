@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace Bookstore.Tests.Integration;
 
 [Trait("Category", "Integration")]
-public sealed class CacheServiceTests
+public sealed class CacheServiceTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
 {
     private static readonly Book Dune = new(1, "Dune", ["Frank Herbert"], 4.25, 1_000_000);
 
@@ -16,7 +16,7 @@ public sealed class CacheServiceTests
     [Fact]
     public async Task FirstReadIsAMissThenL1ThenL2FromAnotherInstance()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var first = await CachingHost.StartWithCacheAsync(server);
         using var second = await CachingHost.StartWithCacheAsync(server);
         var a = first.Get<CacheService>();
@@ -36,7 +36,7 @@ public sealed class CacheServiceTests
     [Fact]
     public async Task NumericIdsWithTheSameValueButOtherTextAreDifferentEntries()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartWithCacheAsync(server);
         var cache = host.Get<CacheService>();
         string[] ids = ["42", "042", "0", "4095", "4096", "123456"];
@@ -58,7 +58,7 @@ public sealed class CacheServiceTests
     [Fact]
     public async Task HundredConcurrentMissesOnAColdKeyCallTheFactoryOnce()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartWithCacheAsync(server);
         var cache = host.Get<ICacheService>();
         var calls = 0;
@@ -80,7 +80,7 @@ public sealed class CacheServiceTests
     [Fact]
     public async Task StaleValueIsServedAndCountedWhenTheSourceFailsAfterExpiry()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartWithCacheAsync(
             server,
             new("Bookstore:Cache:Policies:Books:Duration", "00:00:01"),
@@ -104,7 +104,7 @@ public sealed class CacheServiceTests
     [Fact]
     public async Task SourceFailureWithoutAStaleValueReachesTheCaller()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartWithCacheAsync(server);
         var cache = host.Get<ICacheService>();
 
@@ -115,7 +115,7 @@ public sealed class CacheServiceTests
     [Fact]
     public async Task UpdateAndInvalidateBookOnOneInstanceAreSeenByTheOther()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var first = await CachingHost.StartWithCacheAsync(server);
         using var second = await CachingHost.StartWithCacheAsync(server);
         var a = first.Get<CacheService>();
@@ -142,7 +142,7 @@ public sealed class CacheServiceTests
     [Fact]
     public async Task InvalidateUserRemovesEverythingTiedToTheUser()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartWithCacheAsync(server);
         var cache = host.Get<CacheService>();
         var user = new UserProfile(3, "Ada", "ada@example.org", DateTimeOffset.UnixEpoch);

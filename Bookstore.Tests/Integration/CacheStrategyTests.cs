@@ -17,7 +17,7 @@ public sealed class CacheStrategyTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RedisServer.StartAsync();
-        using var host = await CachingHost.StartWithCacheAsync(server, KeyValuePair.Create<string, string?>("Bookstore:Cache:Policies:Cart:Duration", "00:00:03"));
+        using var host = await CachingHost.StartWithCacheAsync(server, KeyValuePair.Create<string, string?>("Bookstore:Cache:Policies:Cart:Duration", "00:00:01"));
         var cache = host.Get<ICacheService>();
         var db = host.Get<IConnectionMultiplexer>().GetDatabase();
 
@@ -25,7 +25,7 @@ public sealed class CacheStrategyTests
 
         var ttl = await db.KeyTimeToLiveAsync("bookstore:v1:cart:9");
         Assert.NotNull(ttl);
-        Assert.InRange(ttl.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(3));
+        Assert.InRange(ttl.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1));
         Assert.True(await LinuxProcesses.WaitUntilAsync(async () => !await db.KeyExistsAsync("bookstore:v1:cart:9"), TimeSpan.FromSeconds(5), ct));
         Assert.False((await cache.GetAsync<string>(CacheType.Cart, "9", ct)).Found);
     }

@@ -7,7 +7,7 @@ namespace Bookstore.Tests.Integration;
 
 /// <summary><see cref="ICacheService.ClearTypeAsync"/>: one type flushed in every level and instance, the others kept.</summary>
 [Trait("Category", "Integration")]
-public sealed class CacheTypeClearTests
+public sealed class CacheTypeClearTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
 {
     private static readonly Book Dune = new(1, "Dune", ["Frank Herbert"], 4.25, 1_000_000);
 
@@ -16,7 +16,7 @@ public sealed class CacheTypeClearTests
     [Fact]
     public async Task ClearingATypeDropsItOnEveryInstanceAndKeepsTheOtherTypes()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var first = await CachingHost.StartWithCacheAsync(server);
         using var second = await CachingHost.StartWithCacheAsync(server);
         var a = first.Get<ICacheService>();
@@ -47,7 +47,7 @@ public sealed class CacheTypeClearTests
     [Fact]
     public async Task ClearingAPersistentTypeDeletesItsRedisKeysAndNoOthers()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartWithCacheAsync(server);
         var cache = host.Get<ICacheService>();
         var db = host.Get<IConnectionMultiplexer>().GetDatabase();

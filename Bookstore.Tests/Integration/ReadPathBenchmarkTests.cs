@@ -10,6 +10,7 @@ namespace Bookstore.Tests.Integration;
 /// and written as JSON, every ratio a number. It times nothing: the numbers belong in docs/performance.md, not in a test.
 /// </summary>
 [Trait("Category", "Integration")]
+[Collection(AppHostCollection.Name)]
 public sealed class ReadPathBenchmarkTests
 {
     private static readonly string[] Targets =

@@ -11,7 +11,7 @@ using StackExchange.Redis;
 namespace Bookstore.Tests.Integration;
 
 [Trait("Category", "Integration")]
-public sealed class RedisServiceTests
+public sealed class RedisServiceTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
 {
     private static readonly Book Dune = new(1, "Dune", ["Frank Herbert"], 4.25, 1_000_000, "9780441013593", 1965, "eng");
 
@@ -20,7 +20,7 @@ public sealed class RedisServiceTests
     [Fact]
     public async Task EveryOperationWorksAgainstARealServer()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartAsync(server);
         var redis = host.Get<IRedisService>();
 
@@ -58,7 +58,7 @@ public sealed class RedisServiceTests
     [Fact]
     public async Task StringsAndNumbersAreStoredRawSoRedisCommandsWorkOnThem()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartAsync(server);
         var redis = host.Get<IRedisService>();
         var db = host.Get<IConnectionMultiplexer>().GetDatabase();
@@ -75,7 +75,7 @@ public sealed class RedisServiceTests
     [Fact]
     public async Task ManyKeysAreReadAndWrittenInOneCall()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartAsync(server);
         var redis = host.Get<IRedisService>();
 
@@ -102,7 +102,7 @@ public sealed class RedisServiceTests
     [Fact]
     public async Task TimeToLiveIsHonoured()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartAsync(server);
         var redis = host.Get<IRedisService>();
 
@@ -118,7 +118,7 @@ public sealed class RedisServiceTests
     [Fact]
     public async Task IncrementIsExactUnder32ConcurrentCallers()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartAsync(server);
         var redis = host.Get<IRedisService>();
 
@@ -137,7 +137,7 @@ public sealed class RedisServiceTests
     [Fact]
     public async Task SortedSetsCountExactlyAndRankByScoreWithAFloor()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartAsync(server);
         var redis = host.Get<IRedisService>();
         var db = host.Get<IConnectionMultiplexer>().GetDatabase();
@@ -166,7 +166,7 @@ public sealed class RedisServiceTests
     [Fact]
     public async Task MetricCountsEqualTheOperationsPerformed()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartAsync(server);
         var redis = host.Get<IRedisService>();
         var meterFactory = host.Get<System.Diagnostics.Metrics.IMeterFactory>();
@@ -210,7 +210,7 @@ public sealed class RedisServiceTests
     [Fact]
     public async Task UndecodableValueIsAMissWithAMetricAndIsDeleted()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartAsync(server);
         var redis = host.Get<IRedisService>();
         var db = host.Get<IConnectionMultiplexer>().GetDatabase();
@@ -228,7 +228,7 @@ public sealed class RedisServiceTests
     [Fact]
     public async Task CancellationIsHonoured()
     {
-        await using var server = await RedisServer.StartAsync();
+        var server = await redisServer.FlushedAsync();
         using var host = await CachingHost.StartAsync(server);
         var redis = host.Get<IRedisService>();
         using var cancelled = new CancellationTokenSource();

@@ -17,7 +17,7 @@ namespace Bookstore.Tests.Security;
 /// with the right one; and a refused request reaches neither the store nor the cached data.
 /// </summary>
 [Trait("Category", "Security")]
-public sealed class ApiAuthorizationTests
+public sealed class ApiAuthorizationTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
 {
     private const string Sessions = "sessions";
 
@@ -52,7 +52,7 @@ public sealed class ApiAuthorizationTests
     [Fact]
     public async Task AdminRoutesRefuseEverythingButTheAdminKeyAndARefusalReachesNothing()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-auth-");
         await using var probe = await ApiAccessProbe.StartAsync(redis, Path.Combine(data.Path, "catalog.db"));
         var readerToken = await probe.Api.SignInAsync(1, Ct);
@@ -93,7 +93,7 @@ public sealed class ApiAuthorizationTests
     [Fact]
     public async Task ReaderRoutesServeOnlyTheReadersOwnSessionOrTheAdminKeyAndARefusalReachesNoReaderData()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-auth-");
         await using var probe = await ApiAccessProbe.StartAsync(redis, Path.Combine(data.Path, "catalog.db"));
         var own = await probe.Api.SignInAsync(1, Ct);
@@ -162,7 +162,7 @@ public sealed class ApiAuthorizationTests
     [Fact]
     public async Task SessionsAreReadAndEndedOnlyByTheirOwnReaderOrTheAdminKey()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-auth-");
         await using var probe = await ApiAccessProbe.StartAsync(redis, Path.Combine(data.Path, "catalog.db"));
         var first = await probe.Api.SignInAsync(1, Ct);
@@ -208,7 +208,7 @@ public sealed class ApiAuthorizationTests
     [Fact]
     public async Task WithoutAConfiguredKeyTheAdminRoutesRefuseEveryKeyAndTheStartLogSaysHowToSetOne()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-auth-");
         await using var probe = await ApiAccessProbe.StartAsync(redis, Path.Combine(data.Path, "catalog.db"), builder =>
         {

@@ -23,7 +23,7 @@ namespace Bookstore.Tests.Security;
 /// and Redis afterwards holds no key outside the app prefix and no new key but those of valid ids.
 /// </summary>
 [Trait("Category", "Security")]
-public sealed partial class ApiHostileInputTests
+public sealed partial class ApiHostileInputTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
 {
     private const int Seed = 20261126;
     private const string AdminKey = "hostile-input-test-admin-key";
@@ -83,7 +83,7 @@ public sealed partial class ApiHostileInputTests
     [InlineData("Production")]
     public async Task EveryEndpointAnswersHostileInputWithoutA5xxAndWritesNoKeyButForValidIds(string environment)
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-catalog-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"), builder => builder
             .UseEnvironment(environment)

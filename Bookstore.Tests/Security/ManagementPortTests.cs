@@ -11,7 +11,7 @@ namespace Bookstore.Tests.Security;
 /// the API in the Production environment on real Kestrel sockets, a public port and a management port.
 /// </summary>
 [Trait("Category", "Security")]
-public sealed class ManagementPortTests
+public sealed class ManagementPortTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
 {
     private static readonly string[] ManagementPaths = ["/health", "/alive", "/metrics"];
 
@@ -20,7 +20,7 @@ public sealed class ManagementPortTests
     [Fact]
     public async Task HealthAliveAndMetricsAnswerOnlyOnTheManagementPortInProduction()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-management-");
         var (publicPort, managementPort) = (LoopbackPort.FindFree(), LoopbackPort.FindFree());
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"), builder => builder
@@ -67,7 +67,7 @@ public sealed class ManagementPortTests
     [Fact]
     public async Task OutsideDevelopmentAServiceWithoutAManagementPortDoesNotStartAndSaysWhatToSet()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-management-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"), builder => builder.UseEnvironment("Production"));
 

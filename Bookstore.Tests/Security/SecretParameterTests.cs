@@ -19,8 +19,6 @@ namespace Bookstore.Tests.Security;
 [Trait("Category", "Security")]
 public sealed class SecretParameterTests
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
-
     /// <summary>
     /// One run, with the TLS option on: the secrets take the same paths with TLS off (only <c>,ssl=true</c> differs), and
     /// the run doubles as the end-to-end proof that api and worker reach a TLS-only redis-server through the AppHost.
@@ -59,12 +57,7 @@ public sealed class SecretParameterTests
         Assert.Contains("cache-password", secrets.Keys);
         Assert.All(secrets, s => Assert.True(s.Value.Length >= 16, $"'{s.Key}' is too short to search for without false matches."));
 
-        await app.StartAsync(ct);
-        using var startup = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        startup.CancelAfter(StartTimeout);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("cache", startup.Token);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("api", startup.Token);
-        await app.ResourceNotifications.WaitForResourceAsync("worker", KnownResourceStates.Running, startup.Token);
+        await app.StartServicesAsync(ct);
 
         // The connection string the services are given carries the app user's password: the value searched for below is
         // the live one, so finding nothing means there is nothing to find.

@@ -11,12 +11,19 @@ internal sealed class AppHostProcess : IAsyncDisposable
 {
     private readonly ChildProcess _process;
 
-    private AppHostProcess(ChildProcess process)
+    private AppHostProcess(ChildProcess process, string otlpEndpoint)
     {
         _process = process;
+        OtlpEndpoint = otlpEndpoint;
     }
 
     public int Id => _process.Id;
+
+    /// <summary>
+    /// The OTLP endpoint of this AppHost's dashboard. Aspire gives it to every service the AppHost starts
+    /// (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>), which tells its processes from those of another AppHost.
+    /// </summary>
+    public string OtlpEndpoint { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -46,7 +53,8 @@ internal sealed class AppHostProcess : IAsyncDisposable
         startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         startInfo.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{LoopbackPort.FindFree()}";
-        startInfo.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.FindFree()}";
+        var otlpEndpoint = $"http://127.0.0.1:{LoopbackPort.FindFree()}";
+        startInfo.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = otlpEndpoint;
         startInfo.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{LoopbackPort.FindFree()}";
         startInfo.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
@@ -61,7 +69,7 @@ internal sealed class AppHostProcess : IAsyncDisposable
             }
         }
 
-        return new AppHostProcess(ChildProcess.Start(startInfo));
+        return new AppHostProcess(ChildProcess.Start(startInfo), otlpEndpoint);
     }
 
     public Task<bool> WaitForOutputAsync(string text, TimeSpan timeout, CancellationToken cancellationToken) =>

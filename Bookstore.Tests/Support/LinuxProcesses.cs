@@ -7,6 +7,13 @@ internal static class LinuxProcesses
     public static IReadOnlyList<int> WithCommandLineContaining(string text) =>
         AllPids().Where(pid => ReadCommandLine(pid)?.Contains(text, StringComparison.Ordinal) == true).ToList();
 
+    /// <summary>
+    /// Pids of processes whose command line contains <paramref name="text"/> and whose environment holds
+    /// <paramref name="variable"/> set to <paramref name="value"/>.
+    /// </summary>
+    public static IReadOnlyList<int> WithCommandLineContaining(string text, string variable, string value) =>
+        WithCommandLineContaining(text).Where(pid => ReadEnvironment(pid)?.Contains($"{variable}={value}") == true).ToList();
+
     /// <summary>Pids of redis-server processes whose working directory is <paramref name="directory"/>.</summary>
     public static IReadOnlyList<int> RedisServersIn(string directory)
     {
@@ -60,6 +67,22 @@ internal static class LinuxProcesses
         try
         {
             return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static HashSet<string>? ReadEnvironment(int pid)
+    {
+        try
+        {
+            return [.. File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)];
         }
         catch (IOException)
         {

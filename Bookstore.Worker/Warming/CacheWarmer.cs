@@ -13,7 +13,8 @@ namespace Bookstore.Worker.Warming;
 /// Warms what readers ask for first: the most popular books by ratings and live views (whole, under the same keys the
 /// API reads), the recommendations of the most recently active readers, and the first pages of the popularity list.
 /// Runs at start, every <see cref="WarmingOptions.IntervalMinutes"/> and on demand; writes books in pipelined batches
-/// (SetManyAsync); backs off while Redis is down and resumes when it is back.
+/// (SetManyAsync); backs off while Redis is down and resumes when it is back. The interval and the backoff run on
+/// <paramref name="time"/>'s clock.
 /// </summary>
 public sealed partial class CacheWarmer(
     CatalogClient catalog,
@@ -22,7 +23,8 @@ public sealed partial class CacheWarmer(
     WarmingMetrics metrics,
     WarmerState state,
     IOptions<WarmingOptions> options,
-    ILogger<CacheWarmer> logger) : BackgroundService
+    ILogger<CacheWarmer> logger,
+    TimeProvider time) : BackgroundService
 {
     /// <summary>Books per SetManyAsync call (itself pipelined in batches of <see cref="BulkWritePolicy.BatchSize"/>).</summary>
     private const int WriteChunk = 10_000;
@@ -54,13 +56,20 @@ public sealed partial class CacheWarmer(
             var ok = await RunOnceAsync(stoppingToken);
             var wait = ok ? TimeSpan.FromMinutes(_options.IntervalMinutes) : backoff;
             backoff = ok ? TimeSpan.FromSeconds(2) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+            // SemaphoreSlim.WaitAsync(TimeSpan) waits on the system clock: the wait ends on a token cancelled by time's clock.
+            using var waited = new CancellationTokenSource(wait, time);
+            using var waitOrStop = CancellationTokenSource.CreateLinkedTokenSource(waited.Token, stoppingToken);
             try
             {
-                await _runNow.WaitAsync(wait, stoppingToken);
+                await _runNow.WaitAsync(waitOrStop.Token);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (OperationCanceledException) when (waited.IsCancellationRequested)
+            {
+                // The interval or the backoff has passed without a request: run now.
             }
         }
     }

@@ -1,6 +1,7 @@
 using Bookstore.Caching.Configuration;
 using Bookstore.Catalog.Contracts;
 using Bookstore.Worker.Warming;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Microsoft.Extensions.Hosting;
@@ -15,6 +16,7 @@ public static class WarmingExtensions
             .AddHttpMessageHandler(sp => new CatalogApiKeyHandler(sp.GetRequiredService<IConfiguration>()[CatalogApiKeyHandler.ConfigurationKey]));
         builder.Services.Configure<CacheOptions>(cache => cache.JsonTypeInfoResolvers.Add(CatalogJsonContext.Default));
         builder.Services.AddSingleton<WarmingMetrics>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WarmerState>();
         builder.Services.AddSingleton<CacheWarmer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CacheWarmer>());

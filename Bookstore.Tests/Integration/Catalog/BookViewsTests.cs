@@ -18,7 +18,7 @@ namespace Bookstore.Tests.Integration.Catalog;
 /// shipped log levels.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class BookViewsTests
+public sealed class BookViewsTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -28,7 +28,7 @@ public sealed class BookViewsTests
     public async Task ABatchOfViewsReachesTheSortedSetWithinOneIntervalAsOneZincrbyPerBook()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var data = new TemporaryDirectory("bookstore-views-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"), builder => WithClock(builder, clock));
@@ -113,7 +113,7 @@ public sealed class BookViewsTests
     public async Task ACachedBookReadWritesNoLogLineAtTheShippedLogLevels()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-views-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"), builder =>
         {

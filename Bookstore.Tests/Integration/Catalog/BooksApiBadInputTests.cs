@@ -7,7 +7,7 @@ using Bookstore.Tests.Support;
 namespace Bookstore.Tests.Integration.Catalog;
 
 [Trait("Category", "Integration")]
-public sealed class BooksApiBadInputTests
+public sealed class BooksApiBadInputTests(CatalogApiFixture fixture) : IClassFixture<CatalogApiFixture>
 {
     private const string ValidBook = """{"title":"Valid","authors":["Someone"],"price":5}""";
 
@@ -64,9 +64,7 @@ public sealed class BooksApiBadInputTests
     [Fact]
     public async Task BadRequestsAreAnsweredWithProblemDetailsAndChangeNothing()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-catalog-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateAdminClient();
         var countBefore = await api.Store.CountBooksAsync(Ct);
         var bookBefore = JsonSerializer.Serialize(await api.Store.GetBookAsync(1, Ct));
@@ -99,9 +97,7 @@ public sealed class BooksApiBadInputTests
     [Fact]
     public async Task ABodyWithoutContentLengthIsCutOffAtTheLimit()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-catalog-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateAdminClient();
         var countBefore = await api.Store.CountBooksAsync(Ct);
 

@@ -8,7 +8,7 @@ using Bookstore.Tests.Support;
 namespace Bookstore.Tests.Integration.Catalog;
 
 [Trait("Category", "Integration")]
-public sealed class BooksApiTests
+public sealed class BooksApiTests(CatalogApiFixture fixture) : IClassFixture<CatalogApiFixture>
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -17,9 +17,7 @@ public sealed class BooksApiTests
     [Fact]
     public async Task FirstReadOfABookIsAMissAndTheSecondAnL1Hit()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-catalog-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateClient();
 
         using var first = await http.GetAsync(new Uri("/books/1", UriKind.Relative), Ct);
@@ -36,7 +34,7 @@ public sealed class BooksApiTests
     [Fact]
     public async Task UpdateIsSeenAtOnceHereAndOnASecondReplicaThroughTheBackplane()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await fixture.FlushedRedisAsync();
         using var data = new TemporaryDirectory("bookstore-catalog-");
         var sqlite = Path.Combine(data.Path, "catalog.db");
         await using var a = new CatalogApiFactory(redis, sqlite);
@@ -82,9 +80,7 @@ public sealed class BooksApiTests
     [Fact]
     public async Task ListsPageSortAndFilterAndAreCachedByTheirCanonicalQuery()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-catalog-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateClient();
         var total = CatalogSeed.Default.BookCount;
 
@@ -126,9 +122,7 @@ public sealed class BooksApiTests
     [Fact]
     public async Task SearchFindsTitlesAndAuthors()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-catalog-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateClient();
 
         var (dickens, header) = await GetPageAsync(http, "/books/search?q=Dickens");
@@ -145,7 +139,7 @@ public sealed class BooksApiTests
     [Fact]
     public async Task CreateAndDeleteDropEveryListPageAndUpdateDropsThePagesHoldingTheBook()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await fixture.FlushedRedisAsync();
         using var data = new TemporaryDirectory("bookstore-catalog-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         using var http = api.CreateAdminClient();
@@ -211,7 +205,7 @@ public sealed class BooksApiTests
     [Fact]
     public async Task AdminImportUpsertsACsvBodyAndTheBooksAreServed()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await fixture.FlushedRedisAsync();
         using var data = new TemporaryDirectory("bookstore-catalog-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         using var http = api.CreateAdminClient();

@@ -11,7 +11,7 @@ namespace Bookstore.Tests.Integration.Catalog;
 
 /// <summary>POST /admin/cache/{type}/flush on two API replicas sharing one Redis, called as the dashboard command calls it.</summary>
 [Trait("Category", "Integration")]
-public sealed class CacheAdminApiTests
+public sealed class CacheAdminApiTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -20,7 +20,7 @@ public sealed class CacheAdminApiTests
     [Fact]
     public async Task FlushDropsTheTypeInEveryReplicaAndLeavesOtherTypes()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-flush-");
         await using var first = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         await using var second = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
@@ -44,7 +44,7 @@ public sealed class CacheAdminApiTests
     [Fact]
     public async Task PersistentTypeIsRefusedWithConflictUnlessConfirmedAndUnknownTypeIsNotFound()
     {
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await redisServer.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-flush-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         using var http = api.CreateClient();

@@ -3,13 +3,14 @@ extern alias worker;
 using System.Net.Http.Json;
 using Bookstore.Catalog.Contracts;
 using Bookstore.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 using worker::Bookstore.Worker.Warming;
 
 namespace Bookstore.Tests.Integration.Catalog;
 
 /// <summary>The worker's warmer against the real API (in-process) and a real redis-server that goes away.</summary>
-[Trait("Category", "Reliability")]
+[Trait("Category", "Integration")]
 public sealed class CacheWarmerTests
 {
     [Fact(Timeout = 180_000)]
@@ -52,20 +53,35 @@ public sealed class CacheWarmerTests
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         using var host = await CachingHost.StartWithCacheAsync(redis);
         var state = new WarmerState();
-        using var warmer = TestWarmer.Create(api, host, state, new WarmingOptions { TopBooks = 30, ListPages = 1, IntervalMinutes = 60 });
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var warmer = TestWarmer.Create(api, host, state, new WarmingOptions { TopBooks = 30, ListPages = 1, IntervalMinutes = 60 }, clock);
 
         await redis.KillAsync();
         await warmer.StartAsync(ct);
 
-        // Redis is down: the run ends degraded, the warmer keeps running and backs off.
+        // Redis is down: the run ends degraded, the warmer keeps running and backs off (on the fake clock: it only
+        // retries when the test moves the clock past the backoff).
         Assert.True(await LinuxProcesses.WaitUntilAsync(() => state.Current.Phase == WarmingPhase.Degraded, TimeSpan.FromSeconds(30), ct));
         Assert.NotNull(warmer.ExecuteTask);
         Assert.False(warmer.ExecuteTask!.IsCompleted);
 
         await redis.StartAgainAsync();
 
+        // Each degraded run is retried once the clock has passed its backoff (at most a minute); a retry made before the
+        // connection is restored ends degraded and backs off again.
         Assert.True(
-            await LinuxProcesses.WaitUntilAsync(() => state.Current.Phase == WarmingPhase.Ready, TimeSpan.FromSeconds(90), ct),
+            await LinuxProcesses.WaitUntilAsync(
+                () =>
+                {
+                    if (state.Current.Phase == WarmingPhase.Degraded)
+                    {
+                        clock.Advance(TimeSpan.FromMinutes(1));
+                    }
+
+                    return state.Current.Phase == WarmingPhase.Ready;
+                },
+                TimeSpan.FromSeconds(30),
+                ct),
             $"The warmer did not finish after Redis returned: {state.Current}");
         Assert.Equal(30, state.Current.LastWarmed);
         var db = host.Get<IConnectionMultiplexer>().GetDatabase();

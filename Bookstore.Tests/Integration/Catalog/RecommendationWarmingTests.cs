@@ -21,7 +21,7 @@ namespace Bookstore.Tests.Integration.Catalog;
 /// entries <c>GET /users/{id}/recommendations</c> reads, on a real redis-server.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class RecommendationWarmingTests
+public sealed class RecommendationWarmingTests(CatalogApiFixture fixture) : IClassFixture<CatalogApiFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -29,10 +29,8 @@ public sealed class RecommendationWarmingTests
     public async Task ActiveReadersRecommendationsAreHitsAfterWarmingAndDropWhenTheirRatingsChange()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-recs-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
-        using var host = await CachingHost.StartWithCacheAsync(redis);
+        var api = await fixture.ForTestAsync();
+        using var host = await CachingHost.StartWithCacheAsync(fixture.Redis);
         using var http = api.CreateAdminClient();
         var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
@@ -84,9 +82,7 @@ public sealed class RecommendationWarmingTests
     public async Task BulkEndpointNamesReadersActiveWithinTheWindowMostRecentFirstWithTheApisEntries()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-recs-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateAdminClient();
         var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

@@ -10,8 +10,12 @@ using StackExchange.Redis;
 
 namespace Bookstore.Tests.Integration.Catalog;
 
+/// <summary>
+/// Profiles, carts, sessions, recommendations and counters through the API; one API for the class, each test on users
+/// of its own (1: recommendations, 2: cart, 3: session, 4: the recommender itself, 5: profile reads).
+/// </summary>
 [Trait("Category", "Integration")]
-public sealed class UsersApiTests
+public sealed class UsersApiTests(CatalogApiFixture fixture) : IClassFixture<CatalogApiFixture>
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -20,20 +24,18 @@ public sealed class UsersApiTests
     [Fact]
     public async Task FirstReadOfAProfileIsAMissAndTheSecondAnL1Hit()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-users-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateClient();
 
-        using var first = await http.GetAsync(new Uri("/users/1", UriKind.Relative), Ct);
-        using var second = await http.GetAsync(new Uri("/users/1", UriKind.Relative), Ct);
+        using var first = await http.GetAsync(new Uri("/users/5", UriKind.Relative), Ct);
+        using var second = await http.GetAsync(new Uri("/users/5", UriKind.Relative), Ct);
         using var unknown = await http.GetAsync(new Uri("/users/4242", UriKind.Relative), Ct);
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal("miss", CacheHeader(first));
         Assert.Equal("hit-l1", CacheHeader(second));
         var profile = await first.Content.ReadFromJsonAsync<UserProfile>(Json, Ct);
-        Assert.Equal(1, profile!.Id);
+        Assert.Equal(5, profile!.Id);
         Assert.False(string.IsNullOrEmpty(profile.DisplayName));
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
@@ -42,9 +44,7 @@ public sealed class UsersApiTests
     [Fact]
     public async Task CartWritesAreSeenByTheNextReadAndTheCartKeyLivesAtMostFiveMinutes()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-users-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateReaderClient(await api.SignInAsync(2, Ct));
         var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
@@ -99,9 +99,7 @@ public sealed class UsersApiTests
     [Fact]
     public async Task SessionIsCreatedReadAndEndedAndAMalformedTokenIsNotFound()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-users-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateClient();
         using var admin = api.CreateAdminClient();
         var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
@@ -150,9 +148,7 @@ public sealed class UsersApiTests
     [Fact]
     public async Task RecommendationsAreCachedAndRecomputedAfterARatingOrACartChange()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-users-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         var computations = api.Services.GetRequiredService<RecommendationComputations>();
 
         var token = await api.SignInAsync(1, Ct);
@@ -213,9 +209,7 @@ public sealed class UsersApiTests
     [Fact]
     public async Task RecommendationsAreDeterministicAndExcludeWhatTheUserRated()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-users-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
 
         var service = new RecommendationService(api.Store, new RecommendationComputations(), TimeProvider.System);
         var a = await service.GetUserRecommendationsAsync(4, 50);
@@ -233,9 +227,7 @@ public sealed class UsersApiTests
     [Fact]
     public async Task BookReadsAndPageVisitsAreCountedInRedis()
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-users-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateClient();
         var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
@@ -320,9 +312,7 @@ public sealed class UsersApiTests
     [MemberData(nameof(BadRequests))]
     public async Task BadInputIsAClientErrorNeverAServerError(string method, string url, string? body, int expected)
     {
-        await using var redis = await RedisServer.StartAsync();
-        using var data = new TemporaryDirectory("bookstore-users-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var api = await fixture.ForTestAsync();
         using var http = api.CreateAdminClient();
 
         using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(url, UriKind.Relative));
