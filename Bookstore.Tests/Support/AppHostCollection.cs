@@ -9,9 +9,10 @@ using Xunit.v3;
 namespace Bookstore.Tests.Support;
 
 /// <summary>
-/// The run's longest lane: the tests that start whole AppHosts, then the read-path benchmark's smoke run, one class
-/// after another in that order. It starts first; the other collections run beside it, one at a time on two cores
-/// (xunit.runner.json), and have mostly finished by the time the benchmark, which keeps both cores busy, starts.
+/// The run's longest lane, one class after another in this order: the shared local-mode AppHost's tests, the AppHost
+/// process tests, then the read-path benchmark's smoke run. It starts first; the other collections run beside it (one
+/// collection per core, xunit.runner.json) and have mostly finished by the time the benchmark, which keeps both cores
+/// busy, starts.
 /// </summary>
 [CollectionDefinition(Name)]
 [TestClassOrderer(typeof(InLaneOrder))]
