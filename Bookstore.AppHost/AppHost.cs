@@ -33,5 +33,6 @@ var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
 cache.WithCacheFlushCommand(api, apiAdminKey);
 
 builder.AddBookstorePrometheus(api, worker);
+builder.StopServicesFirstOnShutdown();
 
 builder.Build().Run();
