@@ -1,8 +1,4 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
 using Bookstore.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,8 +8,6 @@ namespace Bookstore.Tests.EndToEnd;
 [Trait("Category", "EndToEnd")]
 public sealed class AppHostCleanStartTests
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
-
     /// <summary>The console logger's level prefixes that make a start look broken (and the dashboard's error badge).</summary>
     private static readonly string[] AlarmingLevels = ["fail:", "crit:", "warn:"];
 
@@ -26,26 +20,8 @@ public sealed class AppHostCleanStartTests
         for (var start = 1; start <= 2; start++)
         {
             using var data = new TemporaryDirectory("bookstore-clean-");
-            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(
-                ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}",
-                 "--Bookstore:Prometheus:Mode=local", $"--Bookstore:Prometheus:DataDirectory={data.Path}/prometheus"], ct);
-            await using var app = await builder.BuildAsync(ct);
-            await app.StartAsync(ct);
-            using var startup = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            startup.CancelAfter(StartTimeout);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", startup.Token);
-
-            // Healthy once its first warming run completed: by then both services have used L2 and the backplane.
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("worker", startup.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("prometheus", startup.Token);
-
-            using var api = app.CreateHttpClient("api");
-            (await api.GetAsync(new Uri("/books/1", UriKind.Relative), ct)).EnsureSuccessStatusCode();
-            JsonElement metrics = default;
-            Assert.True(await LinuxProcesses.WaitUntilAsync(
-                async () => (metrics = await api.GetFromJsonAsync<JsonElement>("/redis/metrics", ct)).GetProperty("server").ValueKind == JsonValueKind.Object,
-                TimeSpan.FromSeconds(30),
-                ct), "The server monitor stored no snapshot.");
+            var (started, metrics) = await LocalAppHost.StartAsync(data.Path, [], ct);
+            await using var app = started;
             var connection = metrics.GetProperty("connection");
             Assert.True(connection.GetProperty("connected").GetBoolean());
             Assert.True(connection.GetProperty("restorations").GetInt64() == 0, $"Start {start}: the first connect counted as a restoration: {connection}");
