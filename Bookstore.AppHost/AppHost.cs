@@ -33,6 +33,7 @@ var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
 
 cache.WithCacheFlushCommand(api, apiAdminKey);
 
-builder.AddBookstorePrometheus(api, worker);
+builder.AddBookstorePrometheus(api, worker, profile);
+builder.StopServicesFirstOnShutdown();
 
 builder.Build().Run();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
 using Bookstore.AppHost.Local;
+using Bookstore.AppHost.Profiles;
 using Bookstore.AppHost.Redis;
 using Microsoft.Extensions.Configuration;
 
@@ -10,18 +11,25 @@ namespace Aspire.Hosting;
 /// The <c>prometheus</c> resource: a Prometheus server scraping api and worker <c>/metrics</c> on their management ports,
 /// from a configuration rendered from <c>prometheus/prometheus.yml</c>. Same pattern as the Redis modes:
 /// <c>Bookstore:Prometheus:Mode</c> = auto (container if a runtime answers, else the local <c>prometheus</c> binary,
-/// else none, with a log line), container, local, or off.
+/// else none, with a log line), container, local, or off. With the profile's monitoring level
+/// <see cref="MonitoringLevel.FullWithAlerts"/> (Production) it also loads the alert rules of <c>prometheus/alerts.yml</c>.
 /// </summary>
 public static class BookstorePrometheusExtensions
 {
     public const string ModeKey = "Bookstore:Prometheus:Mode";
     public const string ScrapeInterval = "5s";
 
+    /// <summary>The rules file's name, in <c>prometheus/</c> and next to the rendered configuration.</summary>
+    public const string AlertRulesFile = "alerts.yml";
+
     public static IResourceBuilder<IResourceWithEndpoints>? AddBookstorePrometheus(
-        this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> api, IResourceBuilder<ProjectResource> worker)
+        this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> api, IResourceBuilder<ProjectResource> worker, BookstoreProfile profile)
     {
         var requested = (builder.Configuration[ModeKey] ?? "auto").Trim().ToLowerInvariant();
         var template = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "prometheus", "prometheus.yml"));
+        var alertRules = profile.Monitoring == MonitoringLevel.FullWithAlerts
+            ? Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "prometheus", AlertRulesFile))
+            : null;
         var dataDirectory = Path.GetFullPath(
             builder.Configuration["Bookstore:Prometheus:DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, ".data", "prometheus"));
 
@@ -62,7 +70,20 @@ public static class BookstorePrometheusExtensions
                 var text = (await File.ReadAllTextAsync(template, cancellationToken).ConfigureAwait(false))
                     .Replace("{{SCRAPE_INTERVAL}}", ScrapeInterval, StringComparison.Ordinal)
                     .Replace("{{TARGETS_API}}", Target(api, inContainer), StringComparison.Ordinal)
-                    .Replace("{{TARGETS_WORKER}}", Target(worker, inContainer), StringComparison.Ordinal);
+                    .Replace("{{TARGETS_WORKER}}", Target(worker, inContainer), StringComparison.Ordinal)
+                    .Replace("{{RULE_FILES}}", alertRules is null ? string.Empty : $"rule_files:\n  - {AlertRulesFile}", StringComparison.Ordinal);
+
+                // Copied next to the configuration (a relative rule_files path is read from there), in the container too.
+                var copiedRules = Path.Combine(dataDirectory, AlertRulesFile);
+                if (alertRules is not null)
+                {
+                    File.Copy(alertRules, copiedRules, overwrite: true);
+                }
+                else
+                {
+                    File.Delete(copiedRules);
+                }
+
                 await File.WriteAllTextAsync(configFile, text, cancellationToken).ConfigureAwait(false);
             });
 

@@ -1,3 +1,4 @@
+using Bookstore.Caching.Connection;
 using Bookstore.Caching.Typed;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,13 +11,16 @@ namespace Bookstore.Caching.Backplane;
 /// so its next read finds the new value in Redis. Every process with the typed cache runs it.
 /// </summary>
 public sealed partial class L1DropSubscriber(
-    IConnectionMultiplexer connection, L1DropChannel channel, CacheL1Store memory, ILogger<L1DropSubscriber> logger) : IHostedService
+    RedisConnectionManager connection, L1DropChannel channel, CacheL1Store memory, ILogger<L1DropSubscriber> logger) : BackgroundService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // In the background, after the first connect (bounded by the connect timeout): the host's start does not wait for
+        // Redis, and a SUBSCRIBE is not sent before the subscription connection is up.
+        var multiplexer = await connection.WhenConnectedAsync(stoppingToken).ConfigureAwait(false);
         try
         {
-            await connection.GetSubscriber().SubscribeAsync(L1DropChannel.Channel, (_, message) => Drop((string?)message)).ConfigureAwait(false);
+            await multiplexer.GetSubscriber().SubscribeAsync(L1DropChannel.Channel, (_, message) => Drop((string?)message)).ConfigureAwait(false);
         }
         catch (RedisConnectionException ex)
         {
@@ -25,11 +29,12 @@ public sealed partial class L1DropSubscriber(
         }
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await connection.GetSubscriber().UnsubscribeAsync(L1DropChannel.Channel).ConfigureAwait(false);
+            await connection.Connection.GetSubscriber().UnsubscribeAsync(L1DropChannel.Channel).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
         {

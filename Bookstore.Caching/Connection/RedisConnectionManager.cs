@@ -38,8 +38,17 @@ public sealed partial class RedisConnectionManager : BackgroundService
     private readonly Histogram<double> _pingDuration;
     private readonly Lock _gate = new();
 
+    private static readonly TimeSpan ConnectedPollInterval = TimeSpan.FromMilliseconds(50);
+
     private RedisConnectionHealth _health = new(false, null, null, null, 0, 0, 0, 0, null);
     private long? _disconnectedAt;
+
+    /// <summary>
+    /// The connections (endpoint and type) that failed and are not back yet. StackExchange.Redis also raises
+    /// ConnectionRestored when a connection it never had comes up (the subscription connection at start, say): only
+    /// a connection in this set counts as restored.
+    /// </summary>
+    private readonly HashSet<(string? Endpoint, ConnectionType Type)> _failedConnections = [];
 
     /// <summary>Completed when a connection is restored: the health loop PINGs at once instead of at its next tick.</summary>
     private TaskCompletionSource _restored = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -70,6 +79,57 @@ public sealed partial class RedisConnectionManager : BackgroundService
     }
 
     public IConnectionMultiplexer Connection => _connection;
+
+    /// <summary>
+    /// The multiplexer once both its interactive and its subscription connection are up, or after the connect timeout
+    /// (<see cref="RedisOptions.ConnectTimeoutMs"/>) whatever its state. For subscribers that start with the process:
+    /// a SUBSCRIBE sent before the subscription connection is up fails ("No connection is active/available"), even
+    /// with <see cref="IConnectionMultiplexer.IsConnected"/> already true, and is logged as an error although the
+    /// connection would soon be there.
+    /// </summary>
+    public async Task<IConnectionMultiplexer> WhenConnectedAsync(CancellationToken cancellationToken = default)
+    {
+        if (IsFullyConnected())
+        {
+            return _connection;
+        }
+
+        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnRestored(object? sender, ConnectionFailedEventArgs e)
+        {
+            if (IsFullyConnected())
+            {
+                connected.TrySetResult();
+            }
+        }
+
+        _connection.ConnectionRestored += OnRestored;
+        try
+        {
+            // The event ends the wait early; the state is read again every few milliseconds too, since the event may
+            // have fired before the handler was added. Past the deadline (Redis away) the caller's own error handling
+            // and retries take over, as without the wait.
+            var deadline = _time.GetUtcNow() + TimeSpan.FromMilliseconds(_options.ConnectTimeoutMs);
+            while (!IsFullyConnected() && _time.GetUtcNow() < deadline)
+            {
+                try
+                {
+                    await connected.Task.WaitAsync(ConnectedPollInterval, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+        }
+        finally
+        {
+            _connection.ConnectionRestored -= OnRestored;
+        }
+
+        return _connection;
+    }
+
+    private bool IsFullyConnected() => _connection.IsConnected && _connection.GetSubscriber().IsConnected();
 
     /// <summary>The configured database (<see cref="RedisOptions.Database"/>).</summary>
     public IDatabase Database { get; }
@@ -175,6 +235,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
         lock (_gate)
         {
             _disconnectedAt ??= Stopwatch.GetTimestamp();
+            _failedConnections.Add((e.EndPoint?.ToString(), e.ConnectionType));
             _health = _health with { ConnectionFailures = _health.ConnectionFailures + 1, LastError = $"{e.FailureType}: {e.Exception?.Message}" };
         }
 
@@ -187,6 +248,13 @@ public sealed partial class RedisConnectionManager : BackgroundService
         TimeSpan? downtime = null;
         lock (_gate)
         {
+            if (!_failedConnections.Remove((e.EndPoint?.ToString(), e.ConnectionType)))
+            {
+                // A first connect, not a restoration; the health loop still PINGs at once.
+                _restored.TrySetResult();
+                return;
+            }
+
             if (_disconnectedAt is { } since && _connection.IsConnected)
             {
                 downtime = Stopwatch.GetElapsedTime(since);

@@ -149,8 +149,10 @@ public static class BookstoreCachingExtensions
             .WithDistributedCache(sp => sp.GetRequiredService<RedisStringDistributedCache>())
             .WithBackplane(sp =>
             {
-                var connection = sp.GetRequiredService<IConnectionMultiplexer>();
-                return new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => Task.FromResult(connection) });
+                // FusionCache calls the factory once, then subscribes: waiting for the first connect keeps that
+                // SUBSCRIBE from failing (and being logged as an error) while the multiplexer is still connecting.
+                var connection = sp.GetRequiredService<RedisConnectionManager>();
+                return new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => connection.WhenConnectedAsync() });
             }));
 
         return builder;

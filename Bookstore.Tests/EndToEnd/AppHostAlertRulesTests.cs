@@ -1,0 +1,64 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Bookstore.Tests.Infrastructure;
+using Bookstore.Tests.Support;
+
+namespace Bookstore.Tests.EndToEnd;
+
+/// <summary>The Production profile's "monitoring with alerts": the AppHost's Prometheus loads the shipped rules, over the names the services export.</summary>
+[Trait("Category", "EndToEnd")]
+public sealed partial class AppHostAlertRulesTests
+{
+    [Fact(Timeout = 420_000)]
+    public async Task ProductionPrometheusLoadsTheRulesAndRedisDownFiresWhenRedisStops()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TemporaryDirectory("bookstore-alerts-");
+        var (started, _) = await LocalAppHost.StartAsync(data.Path, ["--Bookstore:Profile=Production"], ct);
+        await using var app = started;
+
+        // Every metric the rules read is one api or worker really exports (the poller's server figures included).
+        using var apiManagement = app.CreateHttpClient("api", "management");
+        using var workerManagement = app.CreateHttpClient("worker", "management");
+        var exported = await apiManagement.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct)
+            + await workerManagement.GetStringAsync(new Uri("/metrics", UriKind.Relative), ct);
+        var read = MetricName().Matches(await File.ReadAllTextAsync(PrometheusAlertRulesTests.RulesPath, ct)).Select(m => m.Value).Distinct().ToList();
+        Assert.Equal(9, read.Count);
+        Assert.All(read, name => Assert.Matches($"(?m)^{name}[{{ ]", exported));
+
+        // The Prometheus the AppHost started loaded all seven rules (its UI lists them under Alerts and Rules).
+        using var prometheus = new HttpClient { BaseAddress = app.GetEndpoint("prometheus", "http") };
+        var rules = await prometheus.GetFromJsonAsync<JsonElement>("/api/v1/rules?type=alert", ct);
+        var names = rules.GetProperty("data").GetProperty("groups").EnumerateArray()
+            .SelectMany(g => g.GetProperty("rules").EnumerateArray()).Select(r => r.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["RedisDown", "RedisCacheHitRatioLow", "RedisMemoryNearMax", "RedisEvictionsRising", "RedisSlowLogGrowing", "RedisReplicationLagHigh", "CacheWarmerFailing"], names);
+        Assert.Equal("inactive", AlertState(rules, "RedisDown"));
+
+        // Redis crashes: the services' connection state drops to 0, and the next evaluation makes RedisDown pending
+        // (firing after its "for: 1m").
+        foreach (var pid in LinuxProcesses.RedisServersIn(data.Path))
+        {
+            System.Diagnostics.Process.GetProcessById(pid).Kill();
+        }
+
+        var state = "inactive";
+        Assert.True(await LinuxProcesses.WaitUntilAsync(
+            async () => (state = AlertState(await prometheus.GetFromJsonAsync<JsonElement>("/api/v1/rules?type=alert", ct), "RedisDown")) is "pending" or "firing",
+            TimeSpan.FromSeconds(60),
+            ct), $"RedisDown is {state} a minute after Redis stopped.");
+        var alerts = await prometheus.GetFromJsonAsync<JsonElement>("/api/v1/alerts", ct);
+        Assert.Contains(alerts.GetProperty("data").GetProperty("alerts").EnumerateArray(), a => a.GetProperty("labels").GetProperty("alertname").GetString() == "RedisDown");
+    }
+
+    private static string? AlertState(JsonElement rules, string alert) =>
+        rules.GetProperty("data").GetProperty("groups").EnumerateArray()
+            .SelectMany(g => g.GetProperty("rules").EnumerateArray())
+            .Single(r => r.GetProperty("name").GetString() == alert)
+            .GetProperty("state").GetString();
+
+    [GeneratedRegex(@"\bbookstore_[a-z_]+")]
+    private static partial Regex MetricName();
+}
