@@ -8,7 +8,7 @@ namespace Bookstore.Tests.Infrastructure;
 /// The shipped alert rules (<c>prometheus/alerts.yml</c>) checked by promtool: the file is valid, and each rule fires on
 /// the series its condition describes and stays quiet on a healthy deployment (<c>promtool test rules</c>).
 /// </summary>
-[Trait("Category", "Unit")]
+[Trait("Category", "Infrastructure")]
 public sealed class PrometheusAlertRulesTests
 {
     public static string RulesPath => Path.Combine(AppHostModelTests.RepositoryRoot(), "prometheus", "alerts.yml");
