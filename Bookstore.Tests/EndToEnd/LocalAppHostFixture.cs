@@ -22,7 +22,7 @@ public sealed class LocalAppHostFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var ct = TestContext.Current.CancellationToken;
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(
+        var builder = await AppHostBuilder.CreateAsync(
             ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={_data.Path}",
              "--Bookstore:Prometheus:Mode=local", $"--Bookstore:Prometheus:DataDirectory={_data.Path}/prometheus"], ct);
         _app = await builder.BuildAsync(ct);

@@ -79,7 +79,7 @@ public sealed class SeedEnvironmentServicesTests
         var seed = new Dictionary<string, string>(SeedEnvironment.Read()) { ["REDIS_PORT"] = LoopbackPort.FindFreeBelowEphemeralRange().ToString(CultureInfo.InvariantCulture) };
 
         // The AppHost reads the variables from its environment or command line; the services inherit its environment.
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(
+        var builder = await AppHostBuilder.CreateAsync(
             ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}", "--Bookstore:Prometheus:Mode=off", .. seed.Select(v => $"--{v.Key}={v.Value}")], ct);
         foreach (var service in new[] { "api", "worker" })
         {

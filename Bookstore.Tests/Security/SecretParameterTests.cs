@@ -41,7 +41,7 @@ public sealed class SecretParameterTests
             $"--Bookstore:Redis:Tls:KeyFile={certificates.ServerKeyFile}",
             $"--Bookstore:Redis:Tls:CaCertificateFile={certificates.CaCertificateFile}",
         ];
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(args, ct);
+        var builder = await AppHostBuilder.CreateAsync(args, ct);
         builder.Services.AddFakeLogging();
         // Every log line the services can write, not only the ones their shipped levels let through.
         foreach (var service in new[] { "api", "worker" })

@@ -24,6 +24,37 @@ internal static class LinuxProcesses
             .ToList();
     }
 
+    /// <summary>
+    /// Every process <paramref name="appHost"/> started and that still runs: its descendants (the <c>dotnet run</c>
+    /// processes and the services under them, redis-server, Prometheus, the dashboard) and DCP's API server, which detaches
+    /// from the AppHost but names it (<c>--monitor pid</c>), with everything under it.
+    /// </summary>
+    public static HashSet<int> StartedBy(int appHost)
+    {
+        var parents = AllPids().Select(pid => (Pid: pid, Parent: ParentOf(pid))).Where(p => p.Parent > 0).ToList();
+        var started = new HashSet<int>(WithCommandLineContaining($"--monitor {appHost} ")) { appHost };
+        for (var added = true; added;)
+        {
+            added = false;
+            foreach (var (pid, parent) in parents)
+            {
+                added |= started.Contains(parent) && started.Add(pid);
+            }
+        }
+
+        started.Remove(appHost);
+        return started;
+    }
+
+    /// <summary>Running and not a zombie (a zombie has exited; only its parent has not reaped it yet).</summary>
+    public static bool IsAlive(int pid) => Stat(pid) is { } stat && !stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+
+    /// <summary>The executable's name as the kernel keeps it (<c>/proc/pid/comm</c>, at most 15 characters).</summary>
+    public static string? NameOf(int pid) => ReadProcFile(pid, "comm")?.Trim();
+
+    /// <summary>The command line, arguments joined by spaces.</summary>
+    public static string? CommandLineOf(int pid) => ReadCommandLine(pid);
+
     public static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -62,11 +93,17 @@ internal static class LinuxProcesses
             .Select(name => int.TryParse(name, out var pid) ? pid : -1)
             .Where(pid => pid > 0);
 
-    private static string? ReadCommandLine(int pid)
+    private static int ParentOf(int pid) =>
+        Stat(pid) is { } stat && int.TryParse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], out var parent) ? parent : -1;
+
+    /// <summary><c>/proc/pid/stat</c>; the fields after the name, which may hold spaces and parentheses, follow the last ')'.</summary>
+    private static string? Stat(int pid) => ReadProcFile(pid, "stat");
+
+    private static string? ReadProcFile(int pid, string name)
     {
         try
         {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+            return File.ReadAllText($"/proc/{pid}/{name}");
         }
         catch (IOException)
         {
@@ -77,6 +114,8 @@ internal static class LinuxProcesses
             return null;
         }
     }
+
+    private static string? ReadCommandLine(int pid) => ReadProcFile(pid, "cmdline")?.Replace('\0', ' ').Trim();
 
     private static HashSet<string>? ReadEnvironment(int pid)
     {

@@ -17,7 +17,7 @@ internal static class LocalAppHost
     /// </summary>
     public static async Task<(DistributedApplication App, JsonElement RedisMetrics)> StartAsync(string dataDirectory, string[] args, CancellationToken ct)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(
+        var builder = await AppHostBuilder.CreateAsync(
             ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={dataDirectory}",
              "--Bookstore:Prometheus:Mode=local", $"--Bookstore:Prometheus:DataDirectory={dataDirectory}/prometheus", .. args], ct);
         var app = await builder.BuildAsync(ct);
