@@ -94,7 +94,9 @@ public static class MonitoringApi
         [property: JsonPropertyName("last_health_check"), Description("The last PING, Unix seconds; null before the first.")] double? LastHealthCheck,
         [property: JsonPropertyName("metrics")] ClientMetrics Metrics,
         [property: JsonPropertyName("round_trip_time"), Description("The last PING's round trip, seconds; null when it failed.")] double? RoundTripTime,
-        [property: JsonPropertyName("last_error")] string? LastError);
+        [property: JsonPropertyName("last_error"),
+                   Description("What failed last, null once Redis answers: timeout, connection_refused, connection_lost, auth_failed, permission_denied, loading, server_error, not_connected or unknown.")]
+        string? LastError);
 
     internal sealed record ClientMetrics(
         [property: JsonPropertyName("hit_rate"), Description("Cache hits per lookup since start, percent (85.5).")] double HitRate,

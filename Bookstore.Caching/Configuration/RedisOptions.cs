@@ -47,6 +47,15 @@ public sealed class RedisOptions : IValidatableObject
     [Range(50, 60_000)]
     public int OperationTimeoutMs { get; set; } = 2_000;
 
+    /// <summary>
+    /// Time a request's cache read or write (FusionCache's L2) waits for Redis, in milliseconds, before the request goes
+    /// on without it: a miss read from the store, a write left to the next one. Shorter than <see cref="OperationTimeoutMs"/>,
+    /// so a Redis that stops answering costs a request at most this once; after the first such timeout every cache and
+    /// <c>RedisService</c> call fails at once until a PING is answered again (<c>RedisConnectionManager</c>).
+    /// </summary>
+    [Range(50, 60_000)]
+    public int CacheTimeoutMs { get; set; } = 500;
+
     /// <summary>How often the connection manager PINGs Redis and the server monitor polls it, in seconds (<c>REDIS_HEALTH_CHECK_INTERVAL</c>).</summary>
     [Range(1, 3_600)]
     public int HealthCheckIntervalSeconds { get; set; } = 10;
@@ -117,6 +126,8 @@ public sealed class RedisOptions : IValidatableObject
     }
 
     internal TimeSpan OperationTimeout => TimeSpan.FromMilliseconds(OperationTimeoutMs);
+
+    internal TimeSpan CacheTimeout => TimeSpan.FromMilliseconds(Math.Min(CacheTimeoutMs, OperationTimeoutMs));
 
     internal TimeSpan HealthCheckInterval => TimeSpan.FromSeconds(HealthCheckIntervalSeconds);
 }

@@ -40,7 +40,17 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     private static readonly TimeSpan ConnectedPollInterval = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>While Redis does not answer (a command or PING timed out), how often the manager PINGs it.</summary>
+    private static readonly TimeSpan StalledProbeInterval = TimeSpan.FromSeconds(1);
+
     private RedisConnectionHealth _health = new(false, null, null, null, 0, 0, 0, 0, null);
+
+    /// <summary>
+    /// <see cref="Stopwatch"/> timestamp of the first timeout since Redis last answered a PING; 0 while it answers.
+    /// A connected Redis that stops answering (a stalled process, <c>CLIENT PAUSE</c>, a network that drops packets)
+    /// raises no connection event: only timeouts tell.
+    /// </summary>
+    private long _stalledSince;
     private long? _disconnectedAt;
 
     /// <summary>
@@ -50,7 +60,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
     /// </summary>
     private readonly HashSet<(string? Endpoint, ConnectionType Type)> _failedConnections = [];
 
-    /// <summary>Completed when a connection is restored: the health loop PINGs at once instead of at its next tick.</summary>
+    /// <summary>Completed when a connection is restored or a command timed out: the health loop PINGs at once instead of at its next tick.</summary>
     private TaskCompletionSource _restored = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public RedisConnectionManager(
@@ -137,7 +147,37 @@ public sealed partial class RedisConnectionManager : BackgroundService
     /// <summary>Flags for read commands: <see cref="CommandFlags.PreferReplica"/> when configured.</summary>
     public CommandFlags ReadFlags { get; }
 
-    public TimeSpan OperationTimeout => _options.OperationTimeout;
+    /// <summary>False from a timeout until Redis answers a PING again (see <see cref="ReportTimeout"/>).</summary>
+    public bool IsResponsive => Volatile.Read(ref _stalledSince) == 0;
+
+    /// <summary>
+    /// How long a <c>RedisService</c> call may wait for its reply: <see cref="RedisOptions.OperationTimeoutMs"/>, or zero
+    /// while Redis is known not to answer, so each call fails at once instead of waiting out a timeout of its own.
+    /// </summary>
+    public TimeSpan OperationTimeout => IsResponsive ? _options.OperationTimeout : TimeSpan.Zero;
+
+    /// <summary>The same for a request's cache read or write (<see cref="RedisOptions.CacheTimeoutMs"/>).</summary>
+    public TimeSpan CacheTimeout => IsResponsive ? _options.CacheTimeout : TimeSpan.Zero;
+
+    /// <summary>
+    /// A command timed out: Redis is taken as not answering (health Degraded, later calls fail at once) until a PING,
+    /// sent at once and then every second, is answered.
+    /// </summary>
+    public void ReportTimeout()
+    {
+        if (Interlocked.CompareExchange(ref _stalledSince, Stopwatch.GetTimestamp(), 0) != 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _health = _health with { LastError = RedisFailure.Timeout };
+            _restored.TrySetResult();
+        }
+
+        LogStalled(_options.CacheTimeout.TotalMilliseconds);
+    }
 
     public RedisConnectionHealth Health
     {
@@ -145,7 +185,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
         {
             lock (_gate)
             {
-                return _health with { IsConnected = _connection.IsConnected && _health.ConsecutiveFailures == 0 };
+                return _health with { IsConnected = _connection.IsConnected && _health.ConsecutiveFailures == 0 && IsResponsive };
             }
         }
     }
@@ -158,6 +198,11 @@ public sealed partial class RedisConnectionManager : BackgroundService
         {
             var roundTrip = await Database.PingAsync().WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
             _pingDuration.Record(roundTrip.TotalSeconds);
+            if (Interlocked.Exchange(ref _stalledSince, 0) is var stalledSince and not 0)
+            {
+                LogAnswersAgain(Stopwatch.GetElapsedTime(stalledSince).TotalMilliseconds);
+            }
+
             lock (_gate)
             {
                 _health = _health with
@@ -177,12 +222,16 @@ public sealed partial class RedisConnectionManager : BackgroundService
                 {
                     LastCheck = _time.GetUtcNow(),
                     LastRoundTrip = null,
-                    LastError = ex.GetType().Name + ": " + ex.Message,
+                    LastError = RedisFailure.Of(ex),
                     ConsecutiveFailures = _health.ConsecutiveFailures + 1,
                 };
             }
 
             LogHealthCheckFailed(Stopwatch.GetElapsedTime(started).TotalMilliseconds, ex);
+            if (ex is TimeoutException or RedisTimeoutException)
+            {
+                ReportTimeout();
+            }
         }
 
         return Health;
@@ -190,13 +239,12 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // A failed PING keeps the health Degraded until a PING succeeds; waiting for the next tick after Redis is back
-        // would keep a working instance out of rotation for up to a whole interval, so a restoration PINGs at once.
-        using var timer = new PeriodicTimer(_options.HealthCheckInterval, _time);
-        Task<bool>? tick = null;
-        while (true)
+        // A failed PING keeps the health Degraded until a PING succeeds. Waiting for the next tick after Redis is back
+        // would keep a working instance out of rotation for up to a whole interval, so a restoration or a timeout PINGs
+        // at once, and while Redis does not answer the PING repeats every second.
+        while (!stoppingToken.IsCancellationRequested)
         {
-            Task restored;
+            Task wake;
             lock (_gate)
             {
                 if (_restored.Task.IsCompleted)
@@ -204,19 +252,21 @@ public sealed partial class RedisConnectionManager : BackgroundService
                     _restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 }
 
-                restored = _restored.Task;
+                wake = _restored.Task;
             }
 
-            await CheckAsync(stoppingToken).ConfigureAwait(false);
-            tick ??= timer.WaitForNextTickAsync(stoppingToken).AsTask();
-            if (await Task.WhenAny(tick, restored).ConfigureAwait(false) == tick)
+            var health = await CheckAsync(stoppingToken).ConfigureAwait(false);
+            var wait = health.IsConnected || _options.HealthCheckInterval < StalledProbeInterval ? _options.HealthCheckInterval : StalledProbeInterval;
+            try
             {
-                if (!await tick.ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                tick = null;
+                await wake.WaitAsync(wait, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
             }
         }
     }
@@ -236,7 +286,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
         {
             _disconnectedAt ??= Stopwatch.GetTimestamp();
             _failedConnections.Add((e.EndPoint?.ToString(), e.ConnectionType));
-            _health = _health with { ConnectionFailures = _health.ConnectionFailures + 1, LastError = $"{e.FailureType}: {e.Exception?.Message}" };
+            _health = _health with { ConnectionFailures = _health.ConnectionFailures + 1, LastError = RedisFailure.Of(e.FailureType) };
         }
 
         _events.Add(1, new KeyValuePair<string, object?>("event", "failed"), new KeyValuePair<string, object?>("connection.type", e.ConnectionType.ToString()));
@@ -302,6 +352,13 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "StackExchange.Redis internal error on {Endpoint} in {Origin}")]
     private partial void LogInternalError(string? endpoint, string? origin, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Redis did not answer within {TimeoutMs} ms: cache and Redis calls fail at once, and the health is Degraded, until it answers a PING")]
+    private partial void LogStalled(double timeoutMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis answers again after {StalledMs} ms without answering")]
+    private partial void LogAnswersAgain(double stalledMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis health check failed after {ElapsedMs} ms")]
     private partial void LogHealthCheckFailed(double elapsedMs, Exception exception);

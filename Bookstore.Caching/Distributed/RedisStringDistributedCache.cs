@@ -1,3 +1,4 @@
+using Bookstore.Caching.Connection;
 using Microsoft.Extensions.Caching.Distributed;
 using StackExchange.Redis;
 
@@ -10,7 +11,12 @@ namespace Bookstore.Caching.Distributed;
 /// FusionCache never asks for. Inside <see cref="CollectWrites"/> (a bulk write), a SET is queued on a batch instead of
 /// sent and awaited alone: the bulk writer sends the batch and counts each SET's reply itself.
 /// </summary>
-internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connection, TimeProvider time) : IDistributedCache
+/// <remarks>
+/// Every call waits at most <see cref="RedisConnectionManager.CacheTimeout"/>; a timeout is reported to the connection
+/// manager, and while Redis is known not to answer, calls fail at once without sending anything. FusionCache treats
+/// either as an L2 error: a miss served from the source, fail-safe where the type allows it, its circuit breaker open.
+/// </remarks>
+internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connection, RedisConnectionManager manager, TimeProvider time) : IDistributedCache
 {
     private static readonly AsyncLocal<PendingWrites?> Pending = new();
 
@@ -30,8 +36,11 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
 
     public byte[]? Get(string key) => Db.StringGet(key);
 
-    public async Task<byte[]?> GetAsync(string key, CancellationToken token = default) =>
-        await Db.StringGetAsync(key).WaitAsync(token).ConfigureAwait(false);
+    public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
+    {
+        ThrowIfStalled();
+        return await WithinCacheTimeoutAsync(Db.StringGetAsync(key), token).ConfigureAwait(false);
+    }
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => Db.StringSet(key, value, ExpiryOf(options, time));
 
@@ -42,7 +51,8 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
             return Task.CompletedTask;
         }
 
-        return Db.StringSetAsync(key, value, ExpiryOf(options, time)).WaitAsync(token);
+        ThrowIfStalled();
+        return WithinCacheTimeoutAsync(Db.StringSetAsync(key, value, ExpiryOf(options, time)), token);
     }
 
     /// <summary>Nothing to refresh: entries have an absolute expiry only.</summary>
@@ -54,7 +64,32 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
 
     public void Remove(string key) => Db.KeyDelete(key);
 
-    public Task RemoveAsync(string key, CancellationToken token = default) => Db.KeyDeleteAsync(key).WaitAsync(token);
+    public Task RemoveAsync(string key, CancellationToken token = default)
+    {
+        ThrowIfStalled();
+        return WithinCacheTimeoutAsync(Db.KeyDeleteAsync(key), token);
+    }
+
+    private void ThrowIfStalled()
+    {
+        if (!manager.IsResponsive)
+        {
+            throw new TimeoutException("Redis is not answering; the cache goes on without it until it answers a PING.");
+        }
+    }
+
+    private async Task<T> WithinCacheTimeoutAsync<T>(Task<T> command, CancellationToken token)
+    {
+        try
+        {
+            return await command.WaitAsync(manager.CacheTimeout, time, token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            manager.ReportTimeout();
+            throw;
+        }
+    }
 
     /// <summary>
     /// The time to live of an entry: FusionCache sets an absolute expiration (its duration, or its fail-safe maximum).

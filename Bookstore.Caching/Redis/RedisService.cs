@@ -416,6 +416,11 @@ public sealed partial class RedisService(
     private string Failed(string operation, string cacheType, long started, Exception exception)
     {
         var errorType = ErrorTypeOf(exception);
+        if (errorType == "timeout")
+        {
+            connection.ReportTimeout();
+        }
+
         metrics.RecordOperation(operation, cacheType, Stopwatch.GetElapsedTime(started), failed: true);
         metrics.RecordError(operation, errorType);
         LogOperationFailed(operation, cacheType, errorType, exception);

@@ -71,6 +71,10 @@ public sealed class MonitoringApiTests
             ct));
         using var health = await http.GetAsync(new Uri("/redis/health", UriKind.Relative), ct);
         Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+
+        // What failed, in the fixed vocabulary: never the exception's text (host, port, user, server reply).
+        var lastError = (await health.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("redis").GetProperty("last_error").GetString();
+        Assert.Contains(lastError, new[] { "connection_refused", "connection_lost", "timeout", "not_connected" });
         using var book = await http.GetAsync(new Uri("/books/2", UriKind.Relative), ct);
         Assert.Equal(System.Net.HttpStatusCode.OK, book.StatusCode);
         var metrics = await http.GetFromJsonAsync<JsonElement>("/redis/metrics", ct);
