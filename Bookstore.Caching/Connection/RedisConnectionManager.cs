@@ -51,6 +51,12 @@ public sealed partial class RedisConnectionManager : BackgroundService
     /// raises no connection event: only timeouts tell.
     /// </summary>
     private long _stalledSince;
+
+    /// <summary>Work to do when a connection is back after a failure (see <see cref="OnRestored"/>).</summary>
+    private readonly List<Func<CancellationToken, Task<bool>>> _restorationWork = [];
+
+    /// <summary>1 from a restoration until its work is done: the health stays Degraded meanwhile.</summary>
+    private int _restorationPending;
     private long? _disconnectedAt;
 
     /// <summary>
@@ -147,6 +153,19 @@ public sealed partial class RedisConnectionManager : BackgroundService
     /// <summary>Flags for read commands: <see cref="CommandFlags.PreferReplica"/> when configured.</summary>
     public CommandFlags ReadFlags { get; }
 
+    /// <summary>
+    /// Registers work to run each time a connection is restored after a failure, before the next PING and so before the
+    /// health turns Healthy again: what a replica may have missed while Redis was away (invalidations it could not send,
+    /// backplane messages it did not get). Work that returns false (Redis went away again) runs again at the next PING.
+    /// </summary>
+    public void OnRestored(Func<CancellationToken, Task<bool>> work)
+    {
+        lock (_gate)
+        {
+            _restorationWork.Add(work);
+        }
+    }
+
     /// <summary>False from a timeout until Redis answers a PING again (see <see cref="ReportTimeout"/>).</summary>
     public bool IsResponsive => Volatile.Read(ref _stalledSince) == 0;
 
@@ -185,7 +204,10 @@ public sealed partial class RedisConnectionManager : BackgroundService
         {
             lock (_gate)
             {
-                return _health with { IsConnected = _connection.IsConnected && _health.ConsecutiveFailures == 0 && IsResponsive };
+                return _health with
+                {
+                    IsConnected = _connection.IsConnected && _health.ConsecutiveFailures == 0 && IsResponsive && Volatile.Read(ref _restorationPending) == 0,
+                };
             }
         }
     }
@@ -255,6 +277,11 @@ public sealed partial class RedisConnectionManager : BackgroundService
                 wake = _restored.Task;
             }
 
+            if (Interlocked.Exchange(ref _restorationPending, 0) == 1 && !await RunRestorationWorkAsync(stoppingToken).ConfigureAwait(false))
+            {
+                Volatile.Write(ref _restorationPending, 1);
+            }
+
             var health = await CheckAsync(stoppingToken).ConfigureAwait(false);
             var wait = health.IsConnected || _options.HealthCheckInterval < StalledProbeInterval ? _options.HealthCheckInterval : StalledProbeInterval;
             try
@@ -269,6 +296,31 @@ public sealed partial class RedisConnectionManager : BackgroundService
                 return;
             }
         }
+    }
+
+    private async Task<bool> RunRestorationWorkAsync(CancellationToken cancellationToken)
+    {
+        Func<CancellationToken, Task<bool>>[] work;
+        lock (_gate)
+        {
+            work = [.. _restorationWork];
+        }
+
+        var done = true;
+        foreach (var item in work)
+        {
+            try
+            {
+                done &= await item(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogRestorationWorkFailed(ex);
+                done = false;
+            }
+        }
+
+        return done;
     }
 
     public override void Dispose()
@@ -311,6 +363,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
                 _disconnectedAt = null;
             }
 
+            Volatile.Write(ref _restorationPending, 1);
             _health = _health with
             {
                 ConnectionRestorations = _health.ConnectionRestorations + 1,
@@ -356,6 +409,9 @@ public sealed partial class RedisConnectionManager : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Redis did not answer within {TimeoutMs} ms: cache and Redis calls fail at once, and the health is Degraded, until it answers a PING")]
     private partial void LogStalled(double timeoutMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "What the cache missed while Redis was away could not all be sent yet; retrying at the next PING")]
+    private partial void LogRestorationWorkFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Redis answers again after {StalledMs} ms without answering")]
     private partial void LogAnswersAgain(double stalledMs);

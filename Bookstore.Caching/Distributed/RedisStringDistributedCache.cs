@@ -52,6 +52,13 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
         }
 
         ThrowIfStalled();
+
+        // A read's write after its source call: only if no invalidation bumped the key's stamp meanwhile.
+        if (InvalidationStamps.FenceFor(key) is { } fence)
+        {
+            return WithinCacheTimeoutAsync(InvalidationStamps.SetAsync(Db, fence, value, TtlOf(options, time)), token);
+        }
+
         return WithinCacheTimeoutAsync(Db.StringSetAsync(key, value, ExpiryOf(options, time)), token);
     }
 
@@ -80,9 +87,15 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
 
     private async Task<T> WithinCacheTimeoutAsync<T>(Task<T> command, CancellationToken token)
     {
+        await WithinCacheTimeoutAsync((Task)command, token).ConfigureAwait(false);
+        return await command.ConfigureAwait(false);
+    }
+
+    private async Task WithinCacheTimeoutAsync(Task command, CancellationToken token)
+    {
         try
         {
-            return await command.WaitAsync(manager.CacheTimeout, time, token).ConfigureAwait(false);
+            await command.WaitAsync(manager.CacheTimeout, time, token).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -95,7 +108,11 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
     /// The time to live of an entry: FusionCache sets an absolute expiration (its duration, or its fail-safe maximum).
     /// At least one millisecond, since a zero or negative PX is an error in Redis.
     /// </summary>
-    internal static Expiration ExpiryOf(DistributedCacheEntryOptions options, TimeProvider time)
+    internal static Expiration ExpiryOf(DistributedCacheEntryOptions options, TimeProvider time) =>
+        TtlOf(options, time) is { } ttl ? ttl : Expiration.Default;
+
+    /// <summary>The entry's time to live, at least one millisecond; null for none.</summary>
+    internal static TimeSpan? TtlOf(DistributedCacheEntryOptions options, TimeProvider time)
     {
         if (options.SlidingExpiration is not null)
         {
@@ -103,7 +120,7 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
         }
 
         TimeSpan? ttl = options.AbsoluteExpiration is { } at ? at - time.GetUtcNow() : options.AbsoluteExpirationRelativeToNow;
-        return ttl is { } t ? (t < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : t) : Expiration.Default;
+        return ttl is { } t ? (t < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : t) : null;
     }
 
     /// <summary>The SETs of one bulk batch, queued in the order FusionCache wrote them.</summary>

@@ -130,6 +130,7 @@ public static class BookstoreCachingExtensions
             }
         });
 
+        builder.Services.TryAddSingleton<InvalidationStamps>();
         builder.Services.TryAddSingleton(BulkWritePolicy.Default);
         builder.Services.TryAddSingleton<L1DropChannel>();
         builder.Services.TryAddSingleton(sp => new CacheBulkWriter(

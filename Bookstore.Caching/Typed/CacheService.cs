@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Bookstore.Caching.Connection;
 using Bookstore.Caching.Distributed;
 using Bookstore.Caching.Serialization;
 using Bookstore.Caching.Keys;
@@ -29,6 +30,11 @@ public sealed partial class CacheService : ICacheService
     private readonly CacheBulkWriter? _bulk;
     private readonly TypeSlot[] _slots;
     private readonly HashSet<CacheType> _persistentEntriesOf;
+    private readonly InvalidationStamps? _stamps;
+    private readonly CacheL1Store? _l1;
+
+    /// <summary>Invalidations that could not reach Redis, sent again when the connection is back (<see cref="ResyncAsync"/>).</summary>
+    private readonly ConcurrentDictionary<PendingInvalidation, byte> _pending = new();
 
     // Slots of entries with their own strategy or duration ([CacheResult] TtlSeconds/Strategy): the type's cache and
     // keys with that policy's options, made once per (type, policy).
@@ -41,9 +47,15 @@ public sealed partial class CacheService : ICacheService
         CacheMetrics metrics,
         ILogger<CacheService> logger,
         CacheBulkWriter? bulk = null,
-        IEnumerable<PersistentEntriesOf>? persistentEntries = null)
+        IEnumerable<PersistentEntriesOf>? persistentEntries = null,
+        InvalidationStamps? stamps = null,
+        RedisConnectionManager? connection = null,
+        CacheL1Store? l1 = null)
     {
         _redis = redis;
+        _stamps = stamps;
+        _l1 = l1;
+        connection?.OnRestored(ResyncAsync);
         _metrics = metrics;
         _logger = logger;
         _policies = policies;
@@ -203,6 +215,12 @@ public sealed partial class CacheService : ICacheService
         {
             await _redis.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
         }
+        else if (_stamps is not null && !await _stamps.BumpAsync(key, cancellationToken).ConfigureAwait(false))
+        {
+            // Redis is away: FusionCache removes the L1 copy now; the stamp, the Redis copy and the other replicas' L1
+            // copies are dealt with when the connection is back.
+            _pending.TryAdd(new PendingInvalidation(type, id, null), 0);
+        }
 
         await slot.Cache.RemoveAsync(key, slot.Policy.IsPersistent ? slot.MemoryOnly : slot.Options, cancellationToken).ConfigureAwait(false);
         _metrics.RecordOperation("remove", slot.Counters, Stopwatch.GetElapsedTime(started));
@@ -213,6 +231,11 @@ public sealed partial class CacheService : ICacheService
     {
         ArgumentException.ThrowIfNullOrEmpty(tag);
         var started = Stopwatch.GetTimestamp();
+        if (_stamps is { CanReachRedis: false })
+        {
+            _pending.TryAdd(new PendingInvalidation(null, null, tag), 0);
+        }
+
         await Task.WhenAll(_slots.Select(slot => slot.Cache.RemoveByTagAsync(tag, token: cancellationToken).AsTask())).ConfigureAwait(false);
         _metrics.RecordOperation("remove_by_tag", "tag", Stopwatch.GetElapsedTime(started));
     }
@@ -254,6 +277,48 @@ public sealed partial class CacheService : ICacheService
         await RemoveAsync(CacheType.Books, bookId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
         await RemoveByTagAsync(CacheTags.Book(bookId), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Run by the connection manager when a connection is back after a failure, before the health turns Healthy. This
+    /// replica's L1 may hold values other replicas invalidated while the backplane was away: it is emptied. Then the
+    /// invalidations this replica could not send are sent again, stamp first (<see cref="InvalidationStamps"/>). False
+    /// when Redis went away again before all were sent (the rest stay pending).
+    /// </summary>
+    private async Task<bool> ResyncAsync(CancellationToken cancellationToken)
+    {
+        _l1?.Memory.Clear();
+        foreach (var item in _pending.Keys)
+        {
+            if (item.Tag is { } tag)
+            {
+                if (_stamps is { CanReachRedis: false })
+                {
+                    return false;
+                }
+
+                await Task.WhenAll(_slots.Select(slot => slot.Cache.RemoveByTagAsync(tag, token: cancellationToken).AsTask())).ConfigureAwait(false);
+            }
+            else
+            {
+                var slot = _slots[(int)item.Type!.Value];
+                var key = slot.KeyFor(item.Id!);
+                if (_stamps is not null && !await _stamps.BumpAsync(key, cancellationToken, deleteEntry: true).ConfigureAwait(false))
+                {
+                    return false;
+                }
+
+                // The Redis copy is gone; this tells the other replicas (their L1) through the backplane.
+                await slot.Cache.RemoveAsync(key, slot.Options, cancellationToken).ConfigureAwait(false);
+            }
+
+            _pending.TryRemove(item, out _);
+        }
+
+        return true;
+    }
+
+    /// <summary>An invalidation kept until Redis is back: one entry (type and id) or one tag.</summary>
+    private sealed record PendingInvalidation(CacheType? Type, string? Id, string? Tag);
 
     /// <summary>The key segment of a type: <c>books</c>, <c>book-lists</c>, ...</summary>
     internal static string SegmentOf(CacheType type) => type switch
@@ -328,7 +393,9 @@ public sealed partial class CacheService : ICacheService
         TypeSlot slot, string key, TState state, Func<TState, CancellationToken, Task<T>> factory, IEnumerable<string>? tags,
         Func<T, IEnumerable<string>>? tagsOf, long started, CancellationToken cancellationToken)
     {
-        var call = new FactoryCall<TState, T>(state, factory, slot.Policy.IsPersistent ? this : null, slot, key, tagsOf);
+        // A fenced read: its L2 write happens only if no invalidation of the key came between its source call and it.
+        using var fence = _stamps is not null && !slot.Policy.IsPersistent ? InvalidationStamps.Begin(key, InvalidationStamps.StampKeyOf(key)) : null;
+        var call = new FactoryCall<TState, T>(state, factory, slot.Policy.IsPersistent ? this : null, slot, key, tagsOf, fence is null ? null : (_stamps!, fence));
         T value;
         try
         {
@@ -338,6 +405,11 @@ public sealed partial class CacheService : ICacheService
                 options: slot.Policy.IsPersistent ? slot.MemoryOnly : slot.Options,
                 tags: tags,
                 token: cancellationToken).ConfigureAwait(false);
+            if (fence is { Rejected: true })
+            {
+                // Invalidated while it loaded: the value stays out of Redis and out of this replica's L1 too.
+                await slot.Cache.RemoveAsync(key, slot.MemoryOnlyNoNotify, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -528,7 +600,7 @@ public sealed partial class CacheService : ICacheService
     /// <summary>One factory run: records whether it ran and failed, and writes persistent values through without a TTL.</summary>
     private sealed class FactoryCall<TState, T>(
         TState state, Func<TState, CancellationToken, Task<T>> factory, CacheService? persistentOwner, TypeSlot slot, string key,
-        Func<T, IEnumerable<string>>? tagsOf)
+        Func<T, IEnumerable<string>>? tagsOf, (InvalidationStamps Stamps, InvalidationStamps.WriteFence Fence)? fenced = null)
     {
         private bool _ran;
         private bool _failed;
@@ -552,6 +624,11 @@ public sealed partial class CacheService : ICacheService
             }
 
             _ran = true;
+            if (fenced is var (stamps, fence))
+            {
+                await stamps.ArmAsync(fence, cancellationToken).ConfigureAwait(false);
+            }
+
             try
             {
                 var value = await factory(state, cancellationToken).ConfigureAwait(false);

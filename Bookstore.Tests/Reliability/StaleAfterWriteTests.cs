@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Reflection;
+using System.Text.Json;
+using Bookstore.Api.Catalog;
+using Bookstore.Catalog.Contracts;
+using Bookstore.Caching.Typed;
+using Bookstore.Tests.Integration.Catalog;
+using Bookstore.Tests.Support;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Bookstore.Tests.Reliability;
+
+/// <summary>
+/// No replica serves a book older than its last acknowledged update: not when a read loaded the old book just before
+/// the update and writes it to the cache after the update's invalidation, and not when the update was made while Redis
+/// was down (docs/operations.md, "No stale book after a write").
+/// </summary>
+[Trait("Category", "Reliability")]
+public sealed class StaleAfterWriteTests
+{
+    private const int BookId = 3;
+
+    private static readonly TimeSpan Watch = TimeSpan.FromSeconds(3);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact(Timeout = 120_000)]
+    public async Task AReadThatLoadedTheOldBookBeforeAnUpdateDoesNotCacheItAfterTheUpdatesInvalidation()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-stale-race-");
+        var sqlite = Path.Combine(data.Path, "catalog.db");
+        var parked = new ParkedRead(BookId);
+        await using var a = new CatalogApiFactory(redis, sqlite, builder => builder.ConfigureTestServices(services =>
+        {
+            var registered = services.Single(d => d.ServiceType == typeof(ICatalogStore));
+            services.Replace(ServiceDescriptor.Singleton<ICatalogStore>(sp => ParkingStore.Wrap((ICatalogStore)ActivatorUtilities.GetServiceOrCreateInstance(sp, registered.ImplementationType!), parked)));
+        }));
+        await using var b = new CatalogApiFactory(redis, sqlite);
+        using var readerA = a.CreateClient();
+        using var readerB = b.CreateClient();
+        using var adminB = b.CreateAdminClient();
+        var before = (await readerB.GetFromJsonAsync<JsonElement>(new Uri($"/books/{BookId}", UriKind.Relative), ct)).GetProperty("title").GetString();
+        await b.Services.GetRequiredService<CacheService>().InvalidateBookAsync(BookId, ct);
+
+        // A's read misses everywhere and loads the book from the store; the load is held once it has the old book.
+        parked.Arm();
+        var slowRead = readerA.GetFromJsonAsync<JsonElement>(new Uri($"/books/{BookId}", UriKind.Relative), ct);
+        await parked.Loaded.WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        // The update, on the other replica, returns once its invalidation is done; then A's read goes on and caches.
+        using (var update = await adminB.PutAsJsonAsync(new Uri($"/books/{BookId}", UriKind.Relative), new { title = "After the update", authors = new[] { "Someone" }, price = 12.5m }, ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+        }
+
+        parked.Release();
+        Assert.Equal(before, (await slowRead).GetProperty("title").GetString());
+
+        await AssertNeverOldAsync([readerA, readerB], redis, ct);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task ABookUpdatedWhileRedisWasDownIsNeverServedOldOnceItIsBack()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        // Redis keeps its data across the kill (AOF, fsync always): the old book is in it when it comes back.
+        await using var redis = await RedisServer.StartAsync("--appendonly", "yes", "--appendfsync", "always");
+        using var data = new TemporaryDirectory("bookstore-stale-outage-");
+        var sqlite = Path.Combine(data.Path, "catalog.db");
+        await using var a = new CatalogApiFactory(redis, sqlite);
+        await using var b = new CatalogApiFactory(redis, sqlite);
+        using var readerA = a.CreateClient();
+        using var readerB = b.CreateClient();
+        using var adminA = a.CreateAdminClient();
+        foreach (var reader in new[] { readerA, readerB, readerA, readerB })
+        {
+            (await reader.GetAsync(new Uri($"/books/{BookId}", UriKind.Relative), ct)).Dispose();
+        }
+
+        await redis.KillAsync();
+        using (var update = await adminA.PutAsJsonAsync(new Uri($"/books/{BookId}", UriKind.Relative), new { title = "After the update", authors = new[] { "Someone" }, price = 12.5m }, ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+        }
+
+        await redis.StartAgainAsync();
+        foreach (var reader in new[] { readerA, readerB })
+        {
+            Assert.True(await LinuxProcesses.WaitUntilAsync(
+                async () => (await reader.GetStringAsync(new Uri("/health", UriKind.Relative), ct)) == "Healthy", TimeSpan.FromSeconds(15), ct),
+                "The replica did not turn Healthy after Redis came back.");
+        }
+
+        await AssertNeverOldAsync([readerA, readerB], redis, ct);
+    }
+
+    /// <summary>For a few seconds, every replica and a fresh process reading Redis see the updated book, never the old one.</summary>
+    private static async Task AssertNeverOldAsync(HttpClient[] replicas, RedisServer redis, CancellationToken ct)
+    {
+        var until = DateTime.UtcNow + Watch;
+        var reads = 0;
+        using var fresh = await CachingHost.StartWithCacheAsync(redis);
+        do
+        {
+            foreach (var replica in replicas)
+            {
+                var title = (await replica.GetFromJsonAsync<JsonElement>(new Uri($"/books/{BookId}", UriKind.Relative), ct)).GetProperty("title").GetString();
+                Assert.True(title == "After the update", $"Read {reads}: a replica served '{title}' after the update.");
+                reads++;
+            }
+
+            var stored = await fresh.Get<ICacheService>().GetAsync<Book>(CacheType.Books, BookId.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+            Assert.True(!stored.Found || stored.Value!.Title == "After the update", $"Redis holds '{stored.Value?.Title}' after the update.");
+            await Task.Delay(100, ct);
+        }
+        while (DateTime.UtcNow < until);
+    }
+
+    /// <summary>Holds one read of the book after it was loaded, until released.</summary>
+    internal sealed class ParkedRead(int bookId)
+    {
+        private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _armed;
+
+        public Task Loaded => _loaded.Task;
+
+        public void Arm() => Volatile.Write(ref _armed, 1);
+
+        public void Release() => _release.TrySetResult();
+
+        public async Task<Book?> AfterLoadAsync(int id, Task<Book?> load)
+        {
+            var book = await load;
+            if (id == bookId && Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                _loaded.TrySetResult();
+                await _release.Task;
+            }
+
+            return book;
+        }
+    }
+
+    /// <summary>The API's store with <see cref="ICatalogStore.GetBookAsync"/> passed through <see cref="ParkedRead"/>.</summary>
+    public class ParkingStore : DispatchProxy
+    {
+        private ICatalogStore _inner = null!;
+        private ParkedRead _parked = null!;
+
+        internal static ICatalogStore Wrap(ICatalogStore inner, ParkedRead parked)
+        {
+            var proxy = Create<ICatalogStore, ParkingStore>();
+            var self = (ParkingStore)(object)proxy;
+            self._inner = inner;
+            self._parked = parked;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            var result = targetMethod!.Invoke(_inner, args);
+            return targetMethod.Name == nameof(ICatalogStore.GetBookAsync)
+                ? _parked.AfterLoadAsync((int)args![0]!, (Task<Book?>)result!)
+                : result;
+        }
+    }
+}
