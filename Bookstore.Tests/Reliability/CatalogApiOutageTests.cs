@@ -31,6 +31,9 @@ public sealed class CatalogApiOutageTests
     /// <summary>The readiness promise of docs/operations.md: Healthy again within this long after Redis is back.</summary>
     private static readonly TimeSpan HealthyAgainWithin = TimeSpan.FromSeconds(10);
 
+    /// <summary>Issue 17: hits from Redis back, and cache errors over, within this long after Redis is ready again.</summary>
+    private static readonly TimeSpan RecoveredWithin = TimeSpan.FromSeconds(5);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -40,6 +43,11 @@ public sealed class CatalogApiOutageTests
         using var data = new TemporaryDirectory("bookstore-catalog-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         using var http = api.CreateClient();
+
+        // A second replica reads each cold book right after the first has answered it: a hit in Redis when the first
+        // could write it there, so the second replica's reads show when Redis serves hits again.
+        await using var second = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        using var secondHttp = second.CreateClient();
 
         // Requests that never come back count as failures rather than hanging the test.
         http.Timeout = TimeSpan.FromSeconds(15);
@@ -88,7 +96,7 @@ public sealed class CatalogApiOutageTests
                 {
                     var isHot = sent % 2 == 0;
                     var id = isHot ? hot[random.Next(hot.Length)] : cold.TryDequeue(out var next) ? next : throw new InvalidOperationException("Out of cold ids.");
-                    inFlight.Add(ReadBookAsync(http, id, isHot, run, clock));
+                    inFlight.Add(isHot ? ReadBookAsync(http, id, isHot, run, clock) : ReadColdBookTwiceAsync(http, secondHttp, id, run, clock));
                 }
             }
         }
@@ -127,9 +135,24 @@ public sealed class CatalogApiOutageTests
         Assert.True(healthyAgain.SentAt - run.RestartedAt <= HealthyAgainWithin, $"/health Healthy {healthyAgain.SentAt - run.RestartedAt} after the restart\n{table}");
         Assert.All(health.Where(p => p.SentAt > healthyAgain.SentAt), p => Assert.Equal("Healthy", p.Body));
 
-        // The error metric: nothing before the outage, errors while Redis is away.
+        // The error metric: nothing before the outage, errors while Redis is away, none from 5 s after it is back.
         Assert.Equal(0, errors.Between(TimeSpan.Zero, run.KilledAt));
         Assert.True(errors.Between(run.KilledAt, run.RestartedAt) > 0, $"bookstore.cache.errors counted the outage\n{table}");
+        var recovered = run.RestartedAt + RecoveredWithin;
+        Assert.True(errors.Between(recovered, RunFor + TimeSpan.FromSeconds(5)) == 0, $"bookstore.cache.errors stopped within {RecoveredWithin.TotalSeconds} s of Redis being ready\n{table}");
+
+        // Hits from Redis: before the outage and from 5 s after Redis is ready, every second read is one; none while away.
+        var seconds = run.SecondReads.ToArray();
+        Assert.All(seconds, r => Assert.Equal(200, r.Status));
+        Assert.All(seconds.Where(r => r.SentAt < run.KilledAt), r => Assert.Equal("hit-l2", r.CacheHeader));
+        Assert.DoesNotContain(seconds, r => r.SentAt > run.KilledAt && r.SentAt < run.RestartingAt && r.CacheHeader == "hit-l2");
+        var afterRecovery = seconds.Where(r => r.SentAt > recovered).ToArray();
+        Assert.True(afterRecovery.Length > 50, $"the second replica read after the recovery ({afterRecovery.Length} reads)\n{table}");
+        Assert.True(afterRecovery.All(r => r.CacheHeader == "hit-l2"),
+            $"hits from Redis within {RecoveredWithin.TotalSeconds} s of Redis being ready; not: {Describe(afterRecovery.Where(r => r.CacheHeader != "hit-l2"))}\n{table}");
+        var firstHit = seconds.Where(r => r.SentAt > run.RestartingAt && r.CacheHeader == "hit-l2").Select(r => r.SentAt).DefaultIfEmpty(RunFor).Min();
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"First hit from Redis {(firstHit - run.RestartedAt).TotalSeconds:F2} s after Redis was ready; last cache error at {errors.Errors.Select(e => e.At).DefaultIfEmpty().Max().TotalSeconds:F2} s");
     }
 
     private static async Task ReadBookAsync(HttpClient http, int id, bool hot, OutageRun run, Stopwatch clock)
@@ -145,6 +168,22 @@ public sealed class CatalogApiOutageTests
         {
             // No answer at all (a hang cut by the client's timeout, or a broken connection): status 0.
             run.Reads.Add(new Read(sentAt, id, hot, 0, ex.GetType().Name, clock.Elapsed - sentAt));
+        }
+    }
+
+    private static async Task ReadColdBookTwiceAsync(HttpClient first, HttpClient second, int id, OutageRun run, Stopwatch clock)
+    {
+        await ReadBookAsync(first, id, false, run, clock);
+        var sentAt = clock.Elapsed;
+        try
+        {
+            using var response = await second.GetAsync(new Uri($"/books/{id}", UriKind.Relative), Ct);
+            var header = response.Headers.TryGetValues("X-Cache", out var values) ? string.Join(',', values) : "";
+            run.SecondReads.Add(new Read(sentAt, id, false, (int)response.StatusCode, header, clock.Elapsed - sentAt));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            run.SecondReads.Add(new Read(sentAt, id, false, 0, ex.GetType().Name, clock.Elapsed - sentAt));
         }
     }
 
@@ -190,6 +229,9 @@ public sealed class CatalogApiOutageTests
 
         public ConcurrentBag<Probe> Probes { get; } = [];
 
+        /// <summary>The second replica's read of each cold book, right after the first replica answered it.</summary>
+        public ConcurrentBag<Read> SecondReads { get; } = [];
+
         public TimeSpan KilledAt { get; set; }
 
         /// <summary>When redis-server was started again (it accepts connections from some time before <see cref="RestartedAt"/>).</summary>
@@ -205,8 +247,9 @@ public sealed class CatalogApiOutageTests
             var errorTypes = string.Join(", ", errors.Errors.GroupBy(e => $"{e.Operation}/{e.ErrorType}").Select(g => $"{g.Key}×{g.Sum(e => e.Count)}"));
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"Redis killed at t={KilledAt.TotalSeconds:F1}s, restarted at t={RestartedAt.TotalSeconds:F1}s; bookstore.cache.errors by operation/error.type: {errorTypes}");
-            text.AppendLine("  t | reqs | 200 | 5xx | other | hit-l1 | hit-l2 | miss | stale | max ms | cache errors | /alive | /health");
+            text.AppendLine("  t | reqs | 200 | 5xx | other | hit-l1 | hit-l2 | miss | stale | max ms | 2nd replica hit-l2/reads | cache errors | /alive | /health");
             var bySecond = Reads.ToLookup(r => (int)r.SentAt.TotalSeconds);
+            var secondBySecond = SecondReads.ToLookup(r => (int)r.SentAt.TotalSeconds);
             var probes = Probes.ToLookup(p => ((int)p.SentAt.TotalSeconds, p.Path));
             var errorsBySecond = errors.BySecond();
             var seconds = bySecond.Select(g => g.Key).DefaultIfEmpty(0).Max();
@@ -217,6 +260,7 @@ public sealed class CatalogApiOutageTests
                     $"{s,3} | {reads.Length,4} | {reads.Count(r => r.Status == 200),3} | {reads.Count(r => r.Status >= 500),3} | {reads.Count(r => r.Status is not 200 and < 500),5} | " +
                     $"{Count(reads, "hit-l1"),6} | {Count(reads, "hit-l2"),6} | {Count(reads, "miss"),4} | {Count(reads, "stale"),5} | " +
                     $"{reads.Select(r => r.Took.TotalMilliseconds).DefaultIfEmpty(0).Max(),6:F0} | " +
+                    $"{Count([.. secondBySecond[s]], "hit-l2"),12}/{secondBySecond[s].Count(),-11} | " +
                     $"{errorsBySecond.GetValueOrDefault(s),12} | {Summary(probes[(s, "/alive")])} | {Summary(probes[(s, "/health")])}");
             }
 
