@@ -155,36 +155,27 @@ public sealed class CatalogApiOutageTests
             $"First hit from Redis {(firstHit - run.RestartedAt).TotalSeconds:F2} s after Redis was ready; last cache error at {errors.Errors.Select(e => e.At).DefaultIfEmpty().Max().TotalSeconds:F2} s");
     }
 
-    private static async Task ReadBookAsync(HttpClient http, int id, bool hot, OutageRun run, Stopwatch clock)
+    private static async Task ReadBookAsync(HttpClient http, int id, bool hot, OutageRun run, Stopwatch clock, ConcurrentBag<Read>? into = null)
     {
+        var reads = into ?? run.Reads;
         var sentAt = clock.Elapsed;
         try
         {
             using var response = await http.GetAsync(new Uri($"/books/{id}", UriKind.Relative), Ct);
             var header = response.Headers.TryGetValues("X-Cache", out var values) ? string.Join(',', values) : "";
-            run.Reads.Add(new Read(sentAt, id, hot, (int)response.StatusCode, header, clock.Elapsed - sentAt));
+            reads.Add(new Read(sentAt, id, hot, (int)response.StatusCode, header, clock.Elapsed - sentAt));
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
             // No answer at all (a hang cut by the client's timeout, or a broken connection): status 0.
-            run.Reads.Add(new Read(sentAt, id, hot, 0, ex.GetType().Name, clock.Elapsed - sentAt));
+            reads.Add(new Read(sentAt, id, hot, 0, ex.GetType().Name, clock.Elapsed - sentAt));
         }
     }
 
     private static async Task ReadColdBookTwiceAsync(HttpClient first, HttpClient second, int id, OutageRun run, Stopwatch clock)
     {
         await ReadBookAsync(first, id, false, run, clock);
-        var sentAt = clock.Elapsed;
-        try
-        {
-            using var response = await second.GetAsync(new Uri($"/books/{id}", UriKind.Relative), Ct);
-            var header = response.Headers.TryGetValues("X-Cache", out var values) ? string.Join(',', values) : "";
-            run.SecondReads.Add(new Read(sentAt, id, false, (int)response.StatusCode, header, clock.Elapsed - sentAt));
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            run.SecondReads.Add(new Read(sentAt, id, false, 0, ex.GetType().Name, clock.Elapsed - sentAt));
-        }
+        await ReadBookAsync(second, id, false, run, clock, run.SecondReads);
     }
 
     private static async Task ProbeAsync(HttpClient http, OutageRun run, Stopwatch clock, CancellationToken stop)
