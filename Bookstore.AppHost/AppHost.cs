@@ -8,6 +8,9 @@ var cache = builder.AddBookstoreRedis("cache", profile);
 // The API's admin credential (X-Api-Key): generated once, kept in the AppHost's user secrets like cache-password.
 var apiAdminKey = builder.AddParameter("api-admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// The seeded demo readers' password (POST /sessions): generated and kept the same way; shown on the dashboard's Parameters.
+var demoReaderPassword = builder.AddParameter("demo-reader-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+
 var api = builder.AddProject<Projects.Bookstore_Api>("api")
     .WithReference(cache)
     .WithRedisTlsTrust(cache)
@@ -15,6 +18,7 @@ var api = builder.AddProject<Projects.Bookstore_Api>("api")
     .WithBookstoreProfile(profile)
     .WithBookstoreRedisMonitor(cache)
     .WithEnvironment("Bookstore__Security__AdminApiKey", apiAdminKey)
+    .WithEnvironment("Bookstore__Catalog__DemoReaderPassword", demoReaderPassword)
     .WithManagementEndpoint()
     .WithHttpHealthCheck("/health", endpointName: ManagementEndpointExtensions.EndpointName);
 

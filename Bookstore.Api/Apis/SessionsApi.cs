@@ -8,6 +8,7 @@ using Bookstore.Api.Security;
 using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -20,20 +21,26 @@ public static class SessionsApi
     /// <summary>32 random bytes as lower-case hex: URL-safe and inside the cache id alphabet (which has no upper case).</summary>
     public const int TokenLength = 64;
 
+    /// <summary>Longer passwords are refused before any hashing (no one types more).</summary>
+    public const int MaxPasswordLength = 256;
+
+    private const int MaxEmailLength = 320;
+
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
         var sessions = app.MapGroup("/sessions").WithTags("Sessions");
         sessions.MapPost("/", CreateAsync).WithName("CreateSession")
-            .WithSummary("Signs a user in: a session token (30 minutes) to send as Authorization: Bearer.")
+            .WithSummary("Signs a reader in with their user id (or e-mail address) and password: a session token (30 minutes) to send as Authorization: Bearer.")
             .Accepts<SessionRequest>("application/json");
-        // Signing in stays open; reading or ending a session takes a session of the same reader (or the admin key).
+        // Signing in takes the reader's password in the body; reading or ending a session takes a session of the same reader (or the admin key).
         sessions.MapGet("/{token}", GetAsync).WithName("GetSession").WithSummary("The session's user and start.").RequireSessionOwner();
         sessions.MapDelete("/{token}", EndAsync).WithName("EndSession").WithSummary("Ends the session (signs out).").RequireSessionOwner();
         return app;
     }
 
-    internal static async Task<Results<Created<SessionCreated>, RequestBodyProblem, NotFoundProblem, ValidationProblem>> CreateAsync(
-        HttpContext context, CacheService cache, ICatalogStore store, ReaderActivity activity, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<Results<Created<SessionCreated>, RequestBodyProblem, UnauthorizedProblem, ValidationProblem>> CreateAsync(
+        HttpContext context, CacheService cache, ICatalogStore store, ReaderPasswords passwords, ReaderActivity activity, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await UsersApi.ReadJsonAsync(context.Request, SessionsApiJsonContext.Default.SessionRequest, cancellationToken);
         if (problem is not null)
@@ -41,17 +48,29 @@ public static class SessionsApi
             return problem;
         }
 
-        if (body!.UserId is not > 0)
+        if (Validate(body!) is { Count: > 0 } errors)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = ["userId is required: an integer from 1."] });
+            return TypedResults.ValidationProblem(errors);
         }
 
-        var userId = body.UserId.Value;
-        if (await store.GetUserAsync(userId, cancellationToken) is null)
+        var password = body!.Password!;
+        var reader = body.UserId is { } id
+            ? await store.FindCredentialsAsync(id, cancellationToken)
+            : await store.FindCredentialsByEmailAsync(body.Email!, cancellationToken);
+
+        // One hash verification whoever asks (an unknown user or one without a password is checked against a dummy hash).
+        var check = passwords.Verify(reader, password);
+        if (check == PasswordVerificationResult.Failed)
         {
-            return UsersApi.UserNotFound(userId);
+            return new UnauthorizedProblem("Sign-in failed", "No reader has this user id (or e-mail address) and password.");
         }
 
+        if (check == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            await store.SetPasswordHashAsync(reader!.UserId, passwords.Hash(reader, password), cancellationToken);
+        }
+
+        var userId = reader!.UserId;
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(TokenLength / 2));
         var session = new ReaderSession(userId, time.GetUtcNow());
         await cache.SetAsync(CacheType.Sessions, session, token, [CacheTags.User(userId)], cancellationToken);
@@ -95,9 +114,43 @@ public static class SessionsApi
     private static NotFoundProblem NotFound() =>
         new("Session not found", "No active session has this token; sign in again with POST /sessions.");
 
+    /// <summary>Field errors of a sign-in body: a user id or an e-mail address (one of them) and a password.</summary>
+    private static Dictionary<string, string[]> Validate(SessionRequest body)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (body.UserId is null && body.Email is null)
+        {
+            errors["userId"] = ["userId (an integer from 1) or email is required."];
+        }
+        else if (body.UserId is not null && body.Email is not null)
+        {
+            errors["userId"] = ["Give userId or email, not both."];
+        }
+        else if (body.UserId is not (null or > 0))
+        {
+            errors["userId"] = ["userId is an integer from 1."];
+        }
+        else if (body.Email is { Length: 0 or > MaxEmailLength })
+        {
+            errors["email"] = [$"email is 1 to {MaxEmailLength} characters."];
+        }
+
+        if (body.Password is not { Length: > 0 and <= MaxPasswordLength })
+        {
+            errors["password"] = [$"password is required: 1 to {MaxPasswordLength} characters."];
+        }
+
+        return errors;
+    }
+
+    /// <summary>A sign-in: <c>userId</c> or <c>email</c>, and <c>password</c>. Everything is nullable so a missing field is a validation error.</summary>
     public sealed class SessionRequest
     {
         public int? UserId { get; set; }
+
+        public string? Email { get; set; }
+
+        public string? Password { get; set; }
     }
 
     public sealed record SessionCreated(string Token, int UserId, DateTimeOffset CreatedAt);

@@ -16,6 +16,7 @@ public static class SecurityExtensions
     {
         builder.Services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<AdminApiKey>();
+        builder.Services.AddSingleton<ReaderPasswords>();
         builder.Services.AddHostedService<AdminKeyStartupCheck>();
         builder.Services.AddTransient<IStartupFilter, AdminRouteGuard>();
 

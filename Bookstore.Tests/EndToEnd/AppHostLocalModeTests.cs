@@ -152,7 +152,8 @@ public sealed class AppHostLocalModeTests(LocalAppHostFixture appHost) : IClassF
         Assert.True(hits >= warmed.Count * 0.95, $"Only {hits} of {warmed.Count} warmed books were hits on their first read.");
 
         // A reader signs in, "Warm cache now" runs again, and their recommendations are a hit on their first read.
-        using var signIn = await api.PostAsJsonAsync("/sessions", new { userId = 1 }, ct);
+        var password = await app.ParameterValueAsync("demo-reader-password", ct);
+        using var signIn = await api.PostAsJsonAsync("/sessions", new { userId = 1, password }, ct);
         Assert.Equal(HttpStatusCode.Created, signIn.StatusCode);
         var token = (await signIn.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("token").GetString();
         var runs = status.GetProperty("runs").GetInt32();

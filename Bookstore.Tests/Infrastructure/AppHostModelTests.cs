@@ -145,6 +145,21 @@ public sealed class AppHostModelTests
         }
     }
 
+    [Fact]
+    public async Task TheApiGetsTheGeneratedDemoReaderPasswordAndTheWorkerDoesNot()
+    {
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=local");
+        var password = Assert.IsType<ParameterResource>(Assert.Single(builder.Resources, r => r.Name == "demo-reader-password"));
+        Assert.True(password.Secret);
+        var value = await password.GetValueAsync(Token);
+        Assert.True(value!.Length >= 24, "The generated demo reader password is at least 24 characters.");
+
+        var api = Assert.Single(builder.Resources.OfType<ProjectResource>(), r => r.Name == "api");
+        Assert.Equal(value, (await builder.EnvironmentAsync(api, "Bookstore__Catalog__DemoReaderPassword"))["Bookstore__Catalog__DemoReaderPassword"]);
+        var worker = Assert.Single(builder.Resources.OfType<ProjectResource>(), r => r.Name == "worker");
+        Assert.Null((await builder.EnvironmentAsync(worker, "Bookstore__Catalog__DemoReaderPassword"))["Bookstore__Catalog__DemoReaderPassword"]);
+    }
+
     private static async Task<bool> IsMonitorConnectionAsync(IDistributedApplicationTestingBuilder builder, IResource project, EnvironmentCallbackAnnotation annotation)
     {
         var values = new Dictionary<string, object>();

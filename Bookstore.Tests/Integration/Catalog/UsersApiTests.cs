@@ -104,7 +104,7 @@ public sealed class UsersApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
         using var admin = api.CreateAdminClient();
         var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
-        using var create = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 3 }, Ct);
+        using var create = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 3, password = api.ReaderPassword }, Ct);
         Assert.Equal(HttpStatusCode.Created, create.StatusCode);
         var created = await create.Content.ReadFromJsonAsync<JsonElement>(Json, Ct);
         var token = created.GetProperty("token").GetString()!;
@@ -141,8 +141,8 @@ public sealed class UsersApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         }
 
-        using var unknownUser = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 4242 }, Ct);
-        Assert.Equal(HttpStatusCode.NotFound, unknownUser.StatusCode);
+        using var unknownUser = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 4242, password = api.ReaderPassword }, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknownUser.StatusCode);
     }
 
     [Fact]
@@ -305,6 +305,8 @@ public sealed class UsersApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
         { "POST", "/sessions", """{"userId":"1"}""", 400 },
         { "POST", "/sessions", """{"user""", 400 },
         { "POST", "/sessions", "{}", 400 },
+        { "POST", "/sessions", """{"userId":1}""", 400 },
+        { "POST", "/sessions", """{"userId":1,"email":"ada@example.org","password":"not-checked-at-all"}""", 400 },
         { "DELETE", "/sessions/not-a-token", null, 404 },
     };
 
