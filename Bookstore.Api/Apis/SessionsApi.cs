@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
 using Bookstore.Api.Problems;
+using Bookstore.Api.RateLimiting;
 using Bookstore.Api.Security;
 using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
@@ -31,16 +32,17 @@ public static class SessionsApi
         var sessions = app.MapGroup("/sessions").WithTags("Sessions");
         sessions.MapPost("/", CreateAsync).WithName("CreateSession")
             .WithSummary("Signs a reader in with their user id (or e-mail address) and password: a session token (30 minutes) to send as Authorization: Bearer.")
-            .Accepts<SessionRequest>("application/json");
+            .Accepts<SessionRequest>("application/json")
+            .RequireSignInRateLimit();
         // Signing in takes the reader's password in the body; reading or ending a session takes a session of the same reader (or the admin key).
         sessions.MapGet("/{token}", GetAsync).WithName("GetSession").WithSummary("The session's user and start.").RequireSessionOwner();
         sessions.MapDelete("/{token}", EndAsync).WithName("EndSession").WithSummary("Ends the session (signs out).").RequireSessionOwner();
         return app;
     }
 
-    internal static async Task<Results<Created<SessionCreated>, RequestBodyProblem, UnauthorizedProblem, ValidationProblem>> CreateAsync(
-        HttpContext context, CacheService cache, ICatalogStore store, ReaderPasswords passwords, ReaderActivity activity, TimeProvider time,
-        CancellationToken cancellationToken)
+    internal static async Task<Results<Created<SessionCreated>, RequestBodyProblem, UnauthorizedProblem, TooManyRequestsProblem, ValidationProblem>> CreateAsync(
+        HttpContext context, CacheService cache, ICatalogStore store, ReaderPasswords passwords, SignInThrottle throttle, ReaderActivity activity,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var (body, problem) = await UsersApi.ReadJsonAsync(context.Request, SessionsApiJsonContext.Default.SessionRequest, cancellationToken);
         if (problem is not null)
@@ -57,6 +59,13 @@ public static class SessionsApi
         var reader = body.UserId is { } id
             ? await store.FindCredentialsAsync(id, cancellationToken)
             : await store.FindCredentialsByEmailAsync(body.Email!, cancellationToken);
+
+        // Counted per user before the password is checked: guessing one reader's password from many addresses is paced too.
+        var user = reader is not null ? $"user:{reader.UserId}" : body.UserId is { } unknown ? $"id:{unknown}" : "email:" + body.Email!.ToLowerInvariant();
+        if (throttle.Attempt(context, user) is { } retryAfter)
+        {
+            return RateLimitRejection.Problem(retryAfter);
+        }
 
         // One hash verification whoever asks (an unknown user or one without a password is checked against a dummy hash).
         var check = passwords.Verify(reader, password);

@@ -92,6 +92,13 @@ public sealed class BadGatewayProblem(string title, string detail)
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Describe(builder, StatusCodes.Status502BadGateway);
 }
 
+/// <summary>429: the caller asked too often; <c>Retry-After</c> says in how many seconds it may ask again.</summary>
+public sealed class TooManyRequestsProblem(string title, string detail, TimeSpan retryAfter)
+    : ApiProblem(StatusCodes.Status429TooManyRequests, title, detail, retryAfter), IEndpointMetadataProvider
+{
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Describe(builder, StatusCodes.Status429TooManyRequests);
+}
+
 /// <summary>503: what the endpoint needs (Redis) is unavailable; retrying later may succeed (after <c>Retry-After</c>, when given).</summary>
 public sealed class ServiceUnavailableProblem(string title, string detail, TimeSpan? retryAfter = null)
     : ApiProblem(StatusCodes.Status503ServiceUnavailable, title, detail, retryAfter), IEndpointMetadataProvider

@@ -38,7 +38,9 @@ for project in Bookstore.Api Bookstore.Worker Bookstore.Benchmarks; do
 done
 
 export ConnectionStrings__cache="127.0.0.1:$port" ConnectionStrings__catalog="Data Source=$dir/catalog.db"
-export Bookstore__Catalog__Seed=false Bookstore__Redis__EnableMonitoring=false DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
+# The benchmark configuration: no rate limits (the runs read the API from one address far faster than a reader would).
+export Bookstore__Catalog__Seed=false Bookstore__Redis__EnableMonitoring=false Bookstore__RateLimits__Enabled=false
+export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
 export Bookstore__Security__AdminApiKey
 Bookstore__Security__AdminApiKey=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 dotnet Bookstore.Api/bin/Release/net10.0/Bookstore.Api.dll import "$csv" >"$dir/import.log" 2>&1

@@ -277,6 +277,21 @@ public sealed class AppHostModelTests
         Assert.Contains($"--maxmemory {maxMemory} --maxclients {maxClients}", args[1], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Local", "10", "200", "400")]
+    [InlineData("Development", "10", "200", "400")]
+    [InlineData("Production", "5", "100", "200")]
+    public async Task ProfileSetsTheApisRateLimits(string profile, string signIns, string readsPerSecond, string burst)
+    {
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=external", "--ConnectionStrings:cache=localhost:6379", $"--Bookstore:Profile={profile}");
+        string[] names = ["Bookstore__RateLimits__SignInsPerMinute", "Bookstore__RateLimits__ReadsPerSecond", "Bookstore__RateLimits__ReadBurst"];
+
+        var api = await builder.EnvironmentAsync(Assert.Single(builder.Resources, r => r.Name == "api"), names);
+        Assert.Equal([signIns, readsPerSecond, burst], names.Select(n => api[n]));
+        var worker = await builder.EnvironmentAsync(Assert.Single(builder.Resources, r => r.Name == "worker"), names);
+        Assert.All(names, n => Assert.Null(worker[n]));
+    }
+
     [Fact]
     public async Task PrometheusLocalModeScrapesApiAndWorkerFromTheLocalBinary()
     {
