@@ -17,6 +17,7 @@ public static class SecurityExtensions
         builder.Services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<AdminApiKey>();
         builder.Services.AddSingleton<ReaderPasswords>();
+        builder.Services.AddSingleton<ReaderSessions>();
         builder.Services.AddHostedService<AdminKeyStartupCheck>();
         builder.Services.AddTransient<IStartupFilter, AdminRouteGuard>();
 

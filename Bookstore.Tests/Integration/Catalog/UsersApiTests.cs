@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Bookstore.Api.Recommender;
 using Bookstore.Catalog.Contracts;
+using Bookstore.Api.Security;
 using Bookstore.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
@@ -109,7 +110,7 @@ public sealed class UsersApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
         var created = await create.Content.ReadFromJsonAsync<JsonElement>(Json, Ct);
         var token = created.GetProperty("token").GetString()!;
         Assert.Matches("^[0-9a-f]{64}$", token);
-        var ttl = await db.KeyTimeToLiveAsync("bookstore:v1:sessions:" + token);
+        var ttl = await db.KeyTimeToLiveAsync("bookstore:v1:sessions:" + ReaderSessions.CacheIdOf(token));
         Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(25), TimeSpan.FromMinutes(30));
 
         using var reader = api.CreateReaderClient(token);
@@ -133,7 +134,7 @@ public sealed class UsersApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
 
         using var ended = await admin.GetAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.NotFound, ended.StatusCode);
-        Assert.False(await db.KeyExistsAsync("bookstore:v1:sessions:" + token));
+        Assert.False(await db.KeyExistsAsync("bookstore:v1:sessions:" + ReaderSessions.CacheIdOf(token)));
 
         foreach (var bad in new[] { token.ToUpperInvariant(), token[..63], token + "0", "..%2f..%2fbooks:1", "books:1", new string('g', 64) })
         {
