@@ -33,8 +33,7 @@ var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
     .WithBookstoreRedisMonitor(cache)
     .WithEnvironment("Bookstore__Security__AdminApiKey", apiAdminKey)
     .WithManagementEndpoint()
-    .WithCacheWarming(profile)
-    .WithHttpCommand("/warming/run", "Warm cache now", commandOptions: new HttpCommandOptions { Method = HttpMethod.Post, IconName = "ArrowClockwise" });
+    .WithCacheWarming(profile, apiAdminKey);
 
 cache.WithCacheFlushCommand(api, apiAdminKey);
 

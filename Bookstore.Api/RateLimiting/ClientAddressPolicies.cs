@@ -1,6 +1,6 @@
 using System.Net;
 using System.Threading.RateLimiting;
-using Bookstore.Api.Security;
+using Bookstore.ServiceDefaults.Security;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 

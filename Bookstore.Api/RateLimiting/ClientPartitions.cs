@@ -1,5 +1,5 @@
 using System.Net;
-using Bookstore.Api.Security;
+using Bookstore.ServiceDefaults.Security;
 
 namespace Bookstore.Api.RateLimiting;
 
@@ -11,5 +11,5 @@ internal static class ClientPartitions
 
     /// <summary>True for a request with the valid admin key; one hash comparison, and nothing at all without the header.</summary>
     public static bool IsAdmin(HttpContext context, AdminApiKey adminKey) =>
-        context.Request.Headers.TryGetValue(BookstoreAuth.ApiKeyHeader, out var presented) && presented.Count == 1 && adminKey.Matches(presented[0]);
+        context.Request.Headers.TryGetValue(AdminKeyAuthentication.HeaderName, out var presented) && presented.Count == 1 && adminKey.Matches(presented[0]);
 }

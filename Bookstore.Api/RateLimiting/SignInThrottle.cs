@@ -1,5 +1,5 @@
 using System.Threading.RateLimiting;
-using Bookstore.Api.Security;
+using Bookstore.ServiceDefaults.Security;
 using Microsoft.Extensions.Options;
 
 namespace Bookstore.Api.RateLimiting;

@@ -75,7 +75,7 @@ public sealed class OpenApiDocumentTests(ServedOpenApiDocument fixture) : IClass
     [InlineData("get", "/sessions/{token}", "ReaderSession", "200 401 403 404", false)]
     [InlineData("delete", "/sessions/{token}", "", "204 401 403 404", false)]
     [InlineData("post", "/visits/{page}", "VisitCount", "200 404 429 503", false)]
-    [InlineData("get", "/redis/roundtrip", "RoundTripResponse", "200 502 503", false)]
+    [InlineData("get", "/redis/roundtrip", "RoundTripResponse", "200 401 502 503", false)]
     [InlineData("get", "/redis/health", "RedisHealthResponse", "200 429", false)]
     [InlineData("get", "/redis/metrics", "RedisMetricsResponse", "200 429", false)]
     [InlineData("get", "/cache/stats", "CacheStatsResponse", "200 429", false)]
