@@ -7,6 +7,7 @@ builder.AddBookstoreCache("cache");
 builder.AddCatalog();
 builder.AddRecommendations();
 builder.AddBookstoreSecurity();
+builder.AddBookstoreRateLimits();
 builder.AddPopularity();
 builder.AddApiProblemDetails();
 builder.AddBookstoreOpenApi();
@@ -20,6 +21,7 @@ if (await app.RunCatalogCommandAsync(args) is { } exitCode)
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseBookstoreRateLimits();
 app.UseAuthentication();
 app.UseAuthorization();
 

@@ -8,13 +8,18 @@ var cache = builder.AddBookstoreRedis("cache", profile);
 // The API's admin credential (X-Api-Key): generated once, kept in the AppHost's user secrets like cache-password.
 var apiAdminKey = builder.AddParameter("api-admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
+// The seeded demo readers' password (POST /sessions): generated and kept the same way; shown on the dashboard's Parameters.
+var demoReaderPassword = builder.AddParameter("demo-reader-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+
 var api = builder.AddProject<Projects.Bookstore_Api>("api")
     .WithReference(cache)
     .WithRedisTlsTrust(cache)
     .WaitFor(cache)
     .WithBookstoreProfile(profile)
+    .WithRateLimits(profile)
     .WithBookstoreRedisMonitor(cache)
     .WithEnvironment("Bookstore__Security__AdminApiKey", apiAdminKey)
+    .WithEnvironment("Bookstore__Catalog__DemoReaderPassword", demoReaderPassword)
     .WithManagementEndpoint()
     .WithHttpHealthCheck("/health", endpointName: ManagementEndpointExtensions.EndpointName);
 
@@ -28,8 +33,7 @@ var worker = builder.AddProject<Projects.Bookstore_Worker>("worker")
     .WithBookstoreRedisMonitor(cache)
     .WithEnvironment("Bookstore__Security__AdminApiKey", apiAdminKey)
     .WithManagementEndpoint()
-    .WithCacheWarming(profile)
-    .WithHttpCommand("/warming/run", "Warm cache now", commandOptions: new HttpCommandOptions { Method = HttpMethod.Post, IconName = "ArrowClockwise" });
+    .WithCacheWarming(profile, apiAdminKey);
 
 cache.WithCacheFlushCommand(api, apiAdminKey);
 

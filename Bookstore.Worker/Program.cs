@@ -4,10 +4,18 @@ builder.AddServiceDefaults();
 builder.AddBookstoreCache("cache");
 builder.AddWorkerHeartbeat();
 builder.AddCacheWarming();
+builder.AddAdminKeyAuthentication("GET /warming and POST /warming/run");
+builder.Services.AddProblemDetails();
 
 var app = builder.Build();
+
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 
 app.MapDefaultEndpoints();
 app.MapWarmingApi();
 
-app.Run();
+await app.RunAsync();
+
+public partial class Program;

@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
 using Bookstore.Api.Problems;
+using Bookstore.Api.RateLimiting;
 using Bookstore.Api.Security;
 using Bookstore.Catalog.Contracts;
 using Bookstore.Caching.Typed;
@@ -40,14 +41,17 @@ public static partial class BooksApi
     public static IEndpointRouteBuilder MapBooksApi(this IEndpointRouteBuilder app)
     {
         var books = app.MapGroup("/books").WithTags("Books");
-        books.MapGet("/", ListAsync).WithName("ListBooks").WithSummary("A page of books: page ≥ 1, pageSize 1–100, sort popularity|rating|title|year, filters author, language, year.");
-        books.MapGet("/search", SearchAsync).WithName("SearchBooks").WithSummary("Books whose title or author contains q (1–100 characters).");
+        books.MapGet("/", ListAsync).WithName("ListBooks").WithSummary("A page of books: page ≥ 1, pageSize 1–100, sort popularity|rating|title|year, filters author, language, year.")
+            .RequireAnonymousRateLimit();
+        books.MapGet("/search", SearchAsync).WithName("SearchBooks").WithSummary("Books whose title or author contains q (1–100 characters).")
+            .RequireAnonymousRateLimit();
 
         // The hot read returns IResult, not a Results<...> union (which would allocate a wrapper per read): its answers are declared here.
         books.MapGet("/{id:int}", GetAsync).WithName("GetBook").WithSummary("One book by id (an integer from 1).")
             .Produces<Book>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAnonymousRateLimit();
         books.MapPost("/", CreateAsync).WithName("CreateBook").WithSummary($"Adds a book (JSON, at most {MaxBookBodyBytes / 1024} KB); the answer is the book with its new id.")
             .Accepts<BookRequest>("application/json").RequireAdminKey();
         books.MapPut("/{id:int}", UpdateAsync).WithName("UpdateBook").WithSummary("Replaces a book's fields; the answer is the book as stored.")
@@ -57,7 +61,7 @@ public static partial class BooksApi
 
         // Ids that are not an int (text, or too large) would otherwise fall through to a 404 or 405: they are bad requests,
         // told to a writer only once it has shown the admin key.
-        books.MapMethods("/{id}", [HttpMethods.Get], (string id) => InvalidId(id)).ExcludeFromDescription();
+        books.MapMethods("/{id}", [HttpMethods.Get], (string id) => InvalidId(id)).ExcludeFromDescription().RequireAnonymousRateLimit();
         books.MapMethods("/{id}", [HttpMethods.Put, HttpMethods.Delete], (string id) => InvalidId(id)).ExcludeFromDescription()
             .RequireAuthorization(BookstoreAuth.AdminPolicy);
         return app;

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
+using Bookstore.Api.RateLimiting;
 using Bookstore.Caching.Connection;
 using Bookstore.Caching.Metrics;
 using Bookstore.Caching.Monitoring;
@@ -20,7 +21,7 @@ public static class MonitoringApi
 {
     public static IEndpointRouteBuilder MapMonitoringApi(this IEndpointRouteBuilder app)
     {
-        var monitoring = app.MapGroup(string.Empty).WithTags("Monitoring");
+        var monitoring = app.MapGroup(string.Empty).WithTags("Monitoring").RequireAnonymousRateLimit();
         monitoring.MapGet("/redis/health", RedisHealth).WithName("RedisHealth").WithSummary("Redis health and the client's cache figures.");
         monitoring.MapGet("/redis/metrics", RedisMetricsAsync).WithName("RedisMetrics").WithSummary("Client figures plus the server's INFO figures.");
         monitoring.MapGet("/cache/stats", CacheStats).WithName("CacheStats").WithSummary("Per cache type hits, misses, stale, errors and payloads.");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Bookstore.Api.Problems;
+using Bookstore.Api.Security;
 using Bookstore.Caching.Keys;
 using Bookstore.Caching.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -13,7 +14,8 @@ public static class RedisDiagnosticsApi
         app.MapGet("/redis/roundtrip", RoundTripAsync)
             .WithTags("Monitoring")
             .WithName("RedisRoundTrip")
-            .WithSummary("Writes a probe value to Redis, reads it back and deletes it.");
+            .WithSummary("Writes a probe value to Redis, reads it back and deletes it (the admin key: three Redis operations a call).")
+            .RequireAdminKey();
         return app;
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Bookstore.Api.Catalog;
 using Bookstore.Api.Popularity;
 using Bookstore.Api.Problems;
+using Bookstore.Api.RateLimiting;
 using Bookstore.Api.Recommender;
 using Bookstore.Api.Security;
 using Bookstore.Catalog.Contracts;
@@ -40,8 +41,8 @@ public static class UsersApi
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         var users = app.MapGroup("/users").WithTags("Users").AddEndpointFilter<ReaderActivityFilter>();
-        users.MapGet("/{id:int}", GetUserAsync).WithName("GetUser").WithSummary("A user's public profile.");
-        users.MapMethods("/{id}", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription();
+        users.MapGet("/{id:int}", GetUserAsync).WithName("GetUser").WithSummary("A user's public profile.").RequireAnonymousRateLimit();
+        users.MapMethods("/{id}", [HttpMethods.Get], (string id) => InvalidId("user", id)).ExcludeFromDescription().RequireAnonymousRateLimit();
 
         // A reader's own data: their session token (or the admin key), checked against the route's {id} before any handler runs.
         var reader = users.MapGroup("/{id:int}").RequireReader();

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Bookstore.Api.Problems;
+using Bookstore.Api.RateLimiting;
 using Bookstore.Caching.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -13,7 +14,7 @@ public static partial class VisitsApi
     public static IEndpointRouteBuilder MapVisitsApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/visits/{page}", CountAsync).WithTags("Visits").WithName("CountVisit")
-            .WithSummary("Counts a visit of home, search or cart; the answer is the new count.");
+            .WithSummary("Counts a visit of home, search or cart; the answer is the new count.").RequireAnonymousRateLimit();
         return app;
     }
 

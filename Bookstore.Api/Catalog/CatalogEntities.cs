@@ -57,6 +57,13 @@ public sealed class UserEntity
     public required string Email { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// The reader's password as ASP.NET Core Identity's <c>PasswordHasher</c> stores it (algorithm, salt and iteration
+    /// count inside), or <see langword="null"/> for a reader who cannot sign in. Added after the first release:
+    /// <see cref="CatalogSchemaUpgrade"/> adds the column to a database created before it.
+    /// </summary>
+    public string? PasswordHash { get; set; }
 }
 
 /// <summary>One user's rating of one book, 1 to 5.</summary>

@@ -1,6 +1,7 @@
 using Bookstore.Api.Catalog;
 using Bookstore.Caching.Configuration;
 using Bookstore.Catalog.Contracts;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -10,8 +11,8 @@ public static class CatalogExtensions
 {
     /// <summary>
     /// The catalog store (EF Core, provider from <c>Bookstore:Catalog:Provider</c>, database from
-    /// <c>ConnectionStrings:catalog</c>), its initializer and the CSV importer, and the catalog types' JSON metadata for
-    /// the cache. An unknown provider fails here, at start.
+    /// <c>ConnectionStrings:catalog</c>), its initializer, the CSV importer, the readers' password hasher (ASP.NET Core
+    /// Identity's), and the catalog types' JSON metadata for the cache. An unknown provider fails here, at start.
     /// </summary>
     public static IHostApplicationBuilder AddCatalog(this IHostApplicationBuilder builder)
     {
@@ -31,6 +32,8 @@ public static class CatalogExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ICatalogStore, EfCatalogStore>();
         builder.Services.AddSingleton<GoodreadsCsvImporter>();
+        builder.Services.TryAddSingleton<IPasswordHasher<ReaderCredentials>, PasswordHasher<ReaderCredentials>>();
+        builder.Services.AddSingleton<DemoReaderPasswords>();
         builder.Services.Configure<CacheOptions>(cache => cache.JsonTypeInfoResolvers.Add(CatalogJsonContext.Default));
         builder.Services.AddSingleton<CatalogInitializer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogInitializer>());

@@ -5,12 +5,14 @@ using Microsoft.Extensions.Options;
 namespace Bookstore.Api.Catalog;
 
 /// <summary>
-/// Creates the schema (and the SQLite folder) and writes the seed before the app serves: it runs in
-/// <see cref="IHostedLifecycleService.StartingAsync"/>, which completes before any hosted service, Kestrel included, starts.
+/// Creates the schema (and the SQLite folder), adds the columns a database of an earlier version lacks, writes the seed
+/// and the demo readers' password before the app serves: it runs in <see cref="IHostedLifecycleService.StartingAsync"/>,
+/// which completes before any hosted service, Kestrel included, starts.
 /// </summary>
 public sealed partial class CatalogInitializer(
     ICatalogStore store,
     IDbContextFactory<CatalogDbContext> contexts,
+    DemoReaderPasswords demoReaders,
     IOptions<CatalogOptions> options,
     ILogger<CatalogInitializer> logger) : IHostedLifecycleService
 {
@@ -32,12 +34,19 @@ public sealed partial class CatalogInitializer(
                 // WAL lets readers (the API, a second replica, the importer) work while a write is in progress.
                 await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
             }
+
+            foreach (var column in await CatalogSchemaUpgrade.AddMissingColumnsAsync(db, cancellationToken))
+            {
+                LogColumnAdded(column);
+            }
         }
 
         if (options.Value.Seed && await store.SeedIfEmptyAsync(CatalogSeed.Default, cancellationToken))
         {
             LogSeeded(CatalogSeed.Default.BookCount);
         }
+
+        await demoReaders.ApplyAsync(cancellationToken);
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => InitializeAsync(cancellationToken);
@@ -66,6 +75,9 @@ public sealed partial class CatalogInitializer(
             Directory.CreateDirectory(folder);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Catalog store was created by an earlier version: added the column {Column}")]
+    private partial void LogColumnAdded(string column);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Catalog store was empty: wrote the seed catalog ({BookCount} books)")]
     private partial void LogSeeded(int bookCount);

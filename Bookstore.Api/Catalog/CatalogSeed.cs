@@ -88,6 +88,9 @@ public sealed class CatalogSeed
     public static (double AverageRating, int RatingsCount) Popularity(int index) =>
         (Math.Round(3.5 + (index * 37 % 15) / 10.0, 2), 500 + (index * 7919 % 90_000));
 
+    /// <summary>The e-mail addresses of the seeded readers (the demo readers, <see cref="DemoReaderPasswords"/>).</summary>
+    public IEnumerable<string> ReaderEmails => Readers.Select(r => r.Email);
+
     public IEnumerable<UserEntity> Users(DateTimeOffset createdAt) =>
         Readers.Select(r => new UserEntity { DisplayName = r.Name, Email = r.Email, CreatedAt = createdAt });
 

@@ -17,6 +17,31 @@ public sealed partial class EfCatalogStore
             .FirstOrDefaultAsync(cancellationToken);
     }
 
+    public async Task<ReaderCredentials?> FindCredentialsAsync(int userId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Users.AsNoTracking()
+            .Where(u => u.Id == userId)
+            .Select(u => new ReaderCredentials(u.Id, u.PasswordHash))
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    public async Task<ReaderCredentials?> FindCredentialsByEmailAsync(string email, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var address = email.ToLowerInvariant();
+        return await db.Users.AsNoTracking()
+            .Where(u => u.Email.ToLower() == address)
+            .Select(u => new ReaderCredentials(u.Id, u.PasswordHash))
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    public async Task<bool> SetPasswordHashAsync(int userId, string passwordHash, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, passwordHash), cancellationToken) > 0;
+    }
+
     public async Task<Cart?> GetCartAsync(int userId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -43,6 +43,15 @@ public interface ICatalogStore
 
     Task<UserProfile?> GetUserAsync(int userId, CancellationToken cancellationToken);
 
+    /// <summary>The user's id and password hash for a sign-in, or <see langword="null"/> when there is no such user.</summary>
+    Task<ReaderCredentials?> FindCredentialsAsync(int userId, CancellationToken cancellationToken);
+
+    /// <summary><see cref="FindCredentialsAsync(int, CancellationToken)"/> by e-mail address (compared without case).</summary>
+    Task<ReaderCredentials?> FindCredentialsByEmailAsync(string email, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the user's password hash; false when there is no such user.</summary>
+    Task<bool> SetPasswordHashAsync(int userId, string passwordHash, CancellationToken cancellationToken);
+
     /// <summary>The user's cart (empty when they never added anything), or <see langword="null"/> when there is no such user.</summary>
     Task<Cart?> GetCartAsync(int userId, CancellationToken cancellationToken);
 
@@ -64,6 +73,9 @@ public interface ICatalogStore
     /// </summary>
     Task<RecommendationInputs?> GetRecommendationInputsAsync(int userId, int popularCandidates, CancellationToken cancellationToken);
 }
+
+/// <summary>What a sign-in checks: the user and their password hash (<see langword="null"/>: the user cannot sign in).</summary>
+public sealed record ReaderCredentials(int UserId, string? PasswordHash);
 
 /// <summary>The outcome of a write to a user's cart or ratings.</summary>
 public enum UserWrite

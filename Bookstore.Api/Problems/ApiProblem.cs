@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -17,9 +18,13 @@ namespace Bookstore.Api.Problems;
 public abstract class ApiProblem : IResult, IStatusCodeHttpResult, IValueHttpResult, IValueHttpResult<ProblemDetails>, IContentTypeHttpResult
 {
     private readonly ProblemHttpResult _result;
+    private readonly TimeSpan? _retryAfter;
 
-    private protected ApiProblem(int statusCode, string title, string detail) =>
+    private protected ApiProblem(int statusCode, string title, string detail, TimeSpan? retryAfter = null)
+    {
         _result = TypedResults.Problem(detail, statusCode: statusCode, title: title);
+        _retryAfter = retryAfter;
+    }
 
     public int? StatusCode => _result.StatusCode;
 
@@ -29,7 +34,19 @@ public abstract class ApiProblem : IResult, IStatusCodeHttpResult, IValueHttpRes
 
     public string ContentType => _result.ContentType;
 
-    public Task ExecuteAsync(HttpContext httpContext) => _result.ExecuteAsync(httpContext);
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        if (_retryAfter is { } wait)
+        {
+            httpContext.Response.Headers.RetryAfter = RetryAfterSeconds(wait);
+        }
+
+        return _result.ExecuteAsync(httpContext);
+    }
+
+    /// <summary>A <c>Retry-After</c> value: whole seconds, rounded up, at least 1.</summary>
+    public static string RetryAfterSeconds(TimeSpan wait) =>
+        Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private protected static void Describe(EndpointBuilder builder, params int[] statusCodes)
     {
@@ -45,6 +62,13 @@ public sealed class BadRequestProblem(string title, string detail)
     : ApiProblem(StatusCodes.Status400BadRequest, title, detail), IEndpointMetadataProvider
 {
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Describe(builder, StatusCodes.Status400BadRequest);
+}
+
+/// <summary>401: credentials in the request body that sign no one in (a wrong password, an unknown user).</summary>
+public sealed class UnauthorizedProblem(string title, string detail)
+    : ApiProblem(StatusCodes.Status401Unauthorized, title, detail), IEndpointMetadataProvider
+{
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Describe(builder, StatusCodes.Status401Unauthorized);
 }
 
 /// <summary>404: the resource the route names does not exist.</summary>
@@ -68,9 +92,16 @@ public sealed class BadGatewayProblem(string title, string detail)
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Describe(builder, StatusCodes.Status502BadGateway);
 }
 
-/// <summary>503: what the endpoint needs (Redis) is unavailable; retrying later may succeed.</summary>
-public sealed class ServiceUnavailableProblem(string title, string detail)
-    : ApiProblem(StatusCodes.Status503ServiceUnavailable, title, detail), IEndpointMetadataProvider
+/// <summary>429: the caller asked too often; <c>Retry-After</c> says in how many seconds it may ask again.</summary>
+public sealed class TooManyRequestsProblem(string title, string detail, TimeSpan retryAfter)
+    : ApiProblem(StatusCodes.Status429TooManyRequests, title, detail, retryAfter), IEndpointMetadataProvider
+{
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Describe(builder, StatusCodes.Status429TooManyRequests);
+}
+
+/// <summary>503: what the endpoint needs (Redis) is unavailable; retrying later may succeed (after <c>Retry-After</c>, when given).</summary>
+public sealed class ServiceUnavailableProblem(string title, string detail, TimeSpan? retryAfter = null)
+    : ApiProblem(StatusCodes.Status503ServiceUnavailable, title, detail, retryAfter), IEndpointMetadataProvider
 {
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) => Describe(builder, StatusCodes.Status503ServiceUnavailable);
 }

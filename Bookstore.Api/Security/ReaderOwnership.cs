@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using Bookstore.Catalog.Contracts;
-using Bookstore.Caching.Typed;
 using Microsoft.AspNetCore.Authorization;
 
 namespace Bookstore.Api.Security;
@@ -39,7 +37,7 @@ public sealed class ReaderRouteHandler : AuthorizationHandler<ReaderRouteRequire
 /// Another session of the same reader passes (one device may end another's session); a token of another reader, an
 /// unknown one and a malformed one all get the same 403, so a reader cannot probe which tokens exist.
 /// </summary>
-public sealed class SessionRouteHandler(CacheService cache) : AuthorizationHandler<SessionRouteRequirement>
+public sealed class SessionRouteHandler(ReaderSessions sessions) : AuthorizationHandler<SessionRouteRequirement>
 {
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, SessionRouteRequirement requirement)
     {
@@ -60,9 +58,7 @@ public sealed class SessionRouteHandler(CacheService cache) : AuthorizationHandl
             return;
         }
 
-        if (SessionsApi.IsWellFormed(token)
-            && await cache.GetAsync<ReaderSession>(CacheType.Sessions, token, http.RequestAborted) is { Found: true, Value: { } session }
-            && session.UserId == userId)
+        if (await sessions.FindAsync(token, http.RequestAborted) is { } session && session.UserId == userId)
         {
             context.Succeed(requirement);
         }

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using Bookstore.Catalog.Contracts;
-using Bookstore.Caching.Typed;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -11,11 +9,11 @@ namespace Bookstore.Api.Security;
 
 /// <summary>
 /// <c>Authorization: Bearer &lt;token&gt;</c> with a token from <c>POST /sessions</c> makes the caller that session's reader.
-/// A token that is not shaped like one the API makes fails before any cache lookup; a well-formed one is looked up in
-/// <see cref="CacheType.Sessions"/> (the only place sessions live), and an unknown, expired or ended one fails.
+/// A token that is not shaped like one the API makes fails before any cache lookup; a well-formed one is looked up by
+/// its hash (<see cref="ReaderSessions"/>, the only place sessions live), and an unknown, expired or ended one fails.
 /// </summary>
 public sealed class SessionTokenAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, CacheService cache)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ReaderSessions sessions)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     private const string Prefix = "Bearer ";
@@ -34,13 +32,12 @@ public sealed class SessionTokenAuthenticationHandler(
         }
 
         var token = value.AsSpan(Prefix.Length).Trim().ToString();
-        if (!SessionsApi.IsWellFormed(token))
+        if (!ReaderSessions.IsWellFormed(token))
         {
             return AuthenticateResult.Fail("The bearer token is not a session token.");
         }
 
-        var lookup = await cache.GetAsync<ReaderSession>(CacheType.Sessions, token, Context.RequestAborted);
-        if (!lookup.Found || lookup.Value is not { } session)
+        if (await sessions.FindAsync(token, Context.RequestAborted) is not { } session)
         {
             return AuthenticateResult.Fail("No active session has this token.");
         }

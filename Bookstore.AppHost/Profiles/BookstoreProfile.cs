@@ -43,11 +43,23 @@ public sealed record BookstoreProfile(
     /// <summary>redis-server's <c>loglevel</c> (debug, verbose, notice, warning; <c>REDIS_LOG_LEVEL</c>).</summary>
     public string ServerLogLevel { get; init; } = "notice";
 
-    public static BookstoreProfile Local { get; } = new("Local", "512mb", 50, 1024, MonitoringLevel.Basic, 0, "everysec", 1.0, true, new(TopBooks: 200, ActiveReaders: 50, IntervalMinutes: 15));
+    /// <summary>The api's rate limits (its <c>Bookstore:RateLimits</c> section).</summary>
+    public required RateLimitPlan RateLimits { get; init; }
 
-    public static BookstoreProfile Development { get; } = new("Development", "1gb", 100, 1024, MonitoringLevel.Full, 0, "everysec", 1.0, true, new(TopBooks: 1000, ActiveReaders: 200, IntervalMinutes: 15));
+    public static BookstoreProfile Local { get; } = new("Local", "512mb", 50, 1024, MonitoringLevel.Basic, 0, "everysec", 1.0, true, new(TopBooks: 200, ActiveReaders: 50, IntervalMinutes: 15))
+    {
+        RateLimits = new(SignInsPerMinute: 10, ReadsPerSecond: 200, ReadBurst: 400),
+    };
 
-    public static BookstoreProfile Production { get; } = new("Production", "2gb", 200, 2048, MonitoringLevel.FullWithAlerts, 1, "everysec", 0.1, false, new(TopBooks: 5000, ActiveReaders: 1000, IntervalMinutes: 10));
+    public static BookstoreProfile Development { get; } = new("Development", "1gb", 100, 1024, MonitoringLevel.Full, 0, "everysec", 1.0, true, new(TopBooks: 1000, ActiveReaders: 200, IntervalMinutes: 15))
+    {
+        RateLimits = new(SignInsPerMinute: 10, ReadsPerSecond: 200, ReadBurst: 400),
+    };
+
+    public static BookstoreProfile Production { get; } = new("Production", "2gb", 200, 2048, MonitoringLevel.FullWithAlerts, 1, "everysec", 0.1, false, new(TopBooks: 5000, ActiveReaders: 1000, IntervalMinutes: 10))
+    {
+        RateLimits = new(SignInsPerMinute: 5, ReadsPerSecond: 100, ReadBurst: 200),
+    };
 
     public static IReadOnlyList<BookstoreProfile> All { get; } = [Local, Development, Production];
 
@@ -63,6 +75,12 @@ public sealed record BookstoreProfile(
                 $"'{ConfigurationKey}' is '{name}', which is not a profile. Use one of: {string.Join(", ", All.Select(p => p.Name))}.");
     }
 }
+
+/// <summary>
+/// The api's rate limits per client address (sign-ins also per user): sign-in attempts a minute, and a token bucket of
+/// anonymous requests (<paramref name="ReadBurst"/> at once, refilled with <paramref name="ReadsPerSecond"/> a second).
+/// </summary>
+public sealed record RateLimitPlan(int SignInsPerMinute, int ReadsPerSecond, int ReadBurst);
 
 /// <summary>What the cache warmer warms per run and how often (the worker's <c>Bookstore:Warming</c> section).</summary>
 public sealed record WarmingPlan(int TopBooks, int ActiveReaders, int IntervalMinutes);

@@ -39,6 +39,15 @@ public static class BookstoreProfileExtensions
             .WithEnvironment("Bookstore__Telemetry__CacheInstrumentation", profile.CacheInstrumentation ? "true" : "false");
     }
 
+    /// <summary>Passes the profile's rate limits to the api as <c>Bookstore:RateLimits</c>.</summary>
+    public static IResourceBuilder<ProjectResource> WithRateLimits(this IResourceBuilder<ProjectResource> api, BookstoreProfile profile)
+    {
+        return api
+            .WithEnvironment("Bookstore__RateLimits__SignInsPerMinute", profile.RateLimits.SignInsPerMinute.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("Bookstore__RateLimits__ReadsPerSecond", profile.RateLimits.ReadsPerSecond.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("Bookstore__RateLimits__ReadBurst", profile.RateLimits.ReadBurst.ToString(CultureInfo.InvariantCulture));
+    }
+
     /// <summary>The profile with each server setting <paramref name="configuration"/> gives; a bad value fails naming its setting.</summary>
     public static BookstoreProfile WithServerSettings(this BookstoreProfile profile, IConfiguration configuration)
     {

@@ -6,12 +6,15 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Bookstore.AppHost.Warming;
 
 /// <summary>
-/// The worker's warming state as an Aspire health report, read from its <c>GET /warming</c>: the dashboard shows the
-/// worker Degraded with "warming …" while a run is under way and Healthy with "ready: …" once the cache is warm.
+/// The worker's warming state as an Aspire health report, read from its <c>GET /warming</c> with the admin key: the
+/// dashboard shows the worker Degraded with "warming …" while a run is under way and Healthy with "ready: …" once the
+/// cache is warm.
 /// </summary>
-public sealed class WarmingStateHealthCheck(EndpointReference endpoint, Func<HttpClient> httpClients) : IHealthCheck
+public sealed class WarmingStateHealthCheck(EndpointReference endpoint, ParameterResource adminKey, Func<HttpClient> httpClients) : IHealthCheck
 {
     public const string Path = "/warming";
+
+    public const string AdminKeyHeader = "X-Api-Key";
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -20,8 +23,11 @@ public sealed class WarmingStateHealthCheck(EndpointReference endpoint, Func<Htt
             var baseUrl = await endpoint.GetValueAsync(cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"The worker's '{endpoint.EndpointName}' endpoint has no URL yet.");
             var http = httpClients();
-            var status = await http.GetFromJsonAsync<JsonElement>(new Uri(new Uri(baseUrl, UriKind.Absolute), Path), cancellationToken).ConfigureAwait(false);
-            return Describe(status);
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(baseUrl, UriKind.Absolute), Path));
+            request.Headers.Add(AdminKeyHeader, await adminKey.GetValueAsync(cancellationToken).ConfigureAwait(false));
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+            return Describe(await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false));
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -137,6 +137,8 @@ class Api:
             "ASPNETCORE_URLS": f"http://127.0.0.1:{self.port};http://127.0.0.1:{self.management}",
             "Bookstore__Management__Port": str(self.management),
             "Bookstore__Security__AdminApiKey": ADMIN_KEY,
+            # The load comes from one address at far more than a reader's rate: the benchmark configuration has no limits.
+            "Bookstore__RateLimits__Enabled": "false",
             "ConnectionStrings__cache": f"127.0.0.1:{redis.port}",
             "ConnectionStrings__catalog": f"Data Source={catalog}",
             **(extra or {}),

@@ -38,7 +38,10 @@ for project in Bookstore.Api Bookstore.Worker Bookstore.Benchmarks; do
 done
 
 export ConnectionStrings__cache="127.0.0.1:$port" ConnectionStrings__catalog="Data Source=$dir/catalog.db"
-export Bookstore__Catalog__Seed=false Bookstore__Redis__EnableMonitoring=false DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
+# The benchmark configuration: no rate limits (the runs read the API from one address far faster than a reader would).
+export Bookstore__Catalog__Seed=false Bookstore__Redis__EnableMonitoring=false Bookstore__RateLimits__Enabled=false
+export DOTNET_ENVIRONMENT=Production ASPNETCORE_ENVIRONMENT=Production
+# One admin key for the API (the worker's /catalog reads) and the worker (its /warming endpoints), as the AppHost gives both.
 export Bookstore__Security__AdminApiKey
 Bookstore__Security__AdminApiKey=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 dotnet Bookstore.Api/bin/Release/net10.0/Bookstore.Api.dll import "$csv" >"$dir/import.log" 2>&1
@@ -68,16 +71,16 @@ for run in $(seq 1 "$runs"); do
   worker_pid=$!
   status=
   for _ in $(seq 1 1500); do
-    status=$(curl -fs "http://127.0.0.1:$worker_port/warming" 2>/dev/null || true)
+    status=$(curl -fs -H "X-Api-Key: $Bookstore__Security__AdminApiKey" "http://127.0.0.1:$worker_port/warming" 2>/dev/null || true)
     [[ "$status" == *'"runs":1'* ]] && break
     sleep 0.02
   done
   keys=$(redis-cli -p "$port" dbsize)
   # The same worker's next run (what every run after the first gets, every IntervalMinutes): JIT done, connections open.
-  curl -fs -o /dev/null -X POST "http://127.0.0.1:$worker_port/warming/run"
+  curl -fs -o /dev/null -X POST -H "X-Api-Key: $Bookstore__Security__AdminApiKey" "http://127.0.0.1:$worker_port/warming/run"
   again=
   for _ in $(seq 1 1500); do
-    again=$(curl -fs "http://127.0.0.1:$worker_port/warming" 2>/dev/null || true)
+    again=$(curl -fs -H "X-Api-Key: $Bookstore__Security__AdminApiKey" "http://127.0.0.1:$worker_port/warming" 2>/dev/null || true)
     [[ "$again" == *'"runs":2'* ]] && break
     sleep 0.02
   done

@@ -121,6 +121,56 @@ public sealed partial class CacheService : ICacheService
         _metrics.RecordOperation("set", slot.Counters, Stopwatch.GetElapsedTime(started));
     }
 
+    /// <summary>
+    /// <see cref="SetAsync{T}"/> that says whether Redis holds the entry afterwards, for a value that is worth nothing
+    /// unless it can be read back (a session, which has no L1 copy). The Redis write is awaited and its failure
+    /// (refused, unreachable, or slower than the type's <c>DistributedCacheHardTimeout</c>) is counted, logged and
+    /// answered with false, where <see cref="SetAsync{T}"/> lets FusionCache swallow it. False for a bypassed type. For a
+    /// type with L1 this process's memory may hold the value even when false is returned.
+    /// </summary>
+    public async ValueTask<bool> TrySetAsync<T>(CacheType type, T value, string id, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        var slot = _slots[(int)type];
+        var key = slot.KeyFor(id);
+        if (slot.Policy.Bypass)
+        {
+            return false;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        bool stored;
+        if (slot.Policy.IsPersistent)
+        {
+            stored = await _redis.SetAsync(key, value, RedisService.NoExpiry, cancellationToken).ConfigureAwait(false);
+            if (stored)
+            {
+                await slot.Cache.SetAsync(key, value, slot.MemoryOnly, tags, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            // FusionCache does not rethrow a write that hit its own hard timeout: ConfirmedOptions turn that timeout off
+            // and this token bounds the write at the same duration instead.
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(slot.Options.DistributedCacheHardTimeout);
+            try
+            {
+                await slot.Cache.SetAsync(key, value, slot.ConfirmedOptions, tags, bounded.Token).ConfigureAwait(false);
+                stored = true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                var errorType = bounded.IsCancellationRequested ? "timeout" : RedisService.ErrorTypeOf(ex.InnerException ?? ex);
+                _metrics.RecordError("set", errorType, slot.Name);
+                LogWriteFailed(slot.Name, errorType, ex);
+                stored = false;
+            }
+        }
+
+        _metrics.RecordOperation("set", slot.Counters, Stopwatch.GetElapsedTime(started), failed: !stored);
+        return stored;
+    }
+
     public async ValueTask<int> SetManyAsync<T>(CacheType type, IReadOnlyList<CacheWrite<T>> items, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(items);
@@ -479,6 +529,9 @@ public sealed partial class CacheService : ICacheService
         Message = "Cache type {CacheType} is bypassed: every read goes to its source (the type's Bypass policy setting, for diagnosis and benchmarks only)")]
     private partial void LogBypassed(CacheType cacheType);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A {CacheType} entry could not be written to Redis ({ErrorType}); the caller was told it is not stored")]
+    private partial void LogWriteFailed(string cacheType, string errorType, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleared cache type {CacheType} in every level and replica")]
     private partial void LogCleared(string cacheType);
 
@@ -530,6 +583,10 @@ public sealed partial class CacheService : ICacheService
             MemoryOnly.IsFailSafeEnabled = false;
             MemoryOnlyNoNotify = MemoryOnly.Duplicate();
             MemoryOnlyNoNotify.SkipBackplaneNotifications = true;
+            ConfirmedOptions = Options.Duplicate();
+            ConfirmedOptions.AllowBackgroundDistributedCacheOperations = false;
+            ConfirmedOptions.ReThrowDistributedCacheExceptions = true;
+            ConfirmedOptions.DistributedCacheHardTimeout = Timeout.InfiniteTimeSpan;
             BulkOptions = CacheBulkWriter.OptionsFor(Options);
         }
 
@@ -549,6 +606,9 @@ public sealed partial class CacheService : ICacheService
         public FusionCacheEntryOptions MemoryOnly { get; }
 
         public FusionCacheEntryOptions MemoryOnlyNoNotify { get; }
+
+        /// <summary><see cref="Options"/> with the Redis write awaited and its failure thrown (<see cref="CacheService.TrySetAsync{T}"/>).</summary>
+        public FusionCacheEntryOptions ConfirmedOptions { get; }
 
         /// <summary><see cref="Options"/> for <see cref="CacheService.SetManyAsync{T}"/> (<see cref="CacheBulkWriter.OptionsFor"/>).</summary>
         public FusionCacheEntryOptions BulkOptions { get; }

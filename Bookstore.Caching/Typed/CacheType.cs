@@ -15,7 +15,7 @@ public enum CacheType
     /// <summary>One user's cart.</summary>
     Cart,
 
-    /// <summary>Reading sessions (session token → user).</summary>
+    /// <summary>Reading sessions (a hash of the session token → user).</summary>
     Sessions,
 
     /// <summary>Aggregates such as top books and view counts.</summary>

@@ -31,6 +31,12 @@ public sealed class AppHostLocalModeTests(LocalAppHostFixture appHost) : IClassF
         Assert.Single(LinuxProcesses.RedisServersIn(appHost.DataDirectory));
 
         using var http = app.CreateHttpClient("api");
+        using (var anonymous = await http.GetAsync(new Uri("/redis/roundtrip", UriKind.Relative), ct))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        http.DefaultRequestHeaders.Add("X-Api-Key", await app.ParameterValueAsync("api-admin-key", ct));
         var before = await QuietLookupsAsync(http, ct);
         using var response = await http.GetAsync(new Uri("/redis/roundtrip", UriKind.Relative), ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -134,6 +140,12 @@ public sealed class AppHostLocalModeTests(LocalAppHostFixture appHost) : IClassF
         Assert.StartsWith("ready: ", report.Description, StringComparison.Ordinal);
 
         using var worker = app.CreateHttpClient("worker");
+        using (var anonymous = await worker.GetAsync(new Uri("/warming", UriKind.Relative), ct))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        worker.DefaultRequestHeaders.Add("X-Api-Key", await app.ParameterValueAsync("api-admin-key", ct));
         var status = await worker.GetFromJsonAsync<JsonElement>("/warming", ct);
         Assert.Equal("Ready", status.GetProperty("phase").GetString());
         var warmed = status.GetProperty("lastBookIds").EnumerateArray().Select(e => e.GetInt32()).ToList();
@@ -152,14 +164,14 @@ public sealed class AppHostLocalModeTests(LocalAppHostFixture appHost) : IClassF
         Assert.True(hits >= warmed.Count * 0.95, $"Only {hits} of {warmed.Count} warmed books were hits on their first read.");
 
         // A reader signs in, "Warm cache now" runs again, and their recommendations are a hit on their first read.
-        using var signIn = await api.PostAsJsonAsync("/sessions", new { userId = 1 }, ct);
+        var password = await app.ParameterValueAsync("demo-reader-password", ct);
+        using var signIn = await api.PostAsJsonAsync("/sessions", new { userId = 1, password }, ct);
         Assert.Equal(HttpStatusCode.Created, signIn.StatusCode);
         var token = (await signIn.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("token").GetString();
         var runs = status.GetProperty("runs").GetInt32();
-        using (var run = await worker.PostAsync(new Uri("/warming/run", UriKind.Relative), null, ct))
-        {
-            Assert.Equal(HttpStatusCode.Accepted, run.StatusCode);
-        }
+        // The dashboard's "Warm cache now", which sends the admin key.
+        var command = await app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync("worker", WorkerWarmingExtensions.WarmNowCommand, ct);
+        Assert.True(command.Success, command.Message);
 
         Assert.True(await LinuxProcesses.WaitUntilAsync(
             async () =>

@@ -145,6 +145,21 @@ public sealed class AppHostModelTests
         }
     }
 
+    [Fact]
+    public async Task TheApiGetsTheGeneratedDemoReaderPasswordAndTheWorkerDoesNot()
+    {
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=local");
+        var password = Assert.IsType<ParameterResource>(Assert.Single(builder.Resources, r => r.Name == "demo-reader-password"));
+        Assert.True(password.Secret);
+        var value = await password.GetValueAsync(Token);
+        Assert.True(value!.Length >= 24, "The generated demo reader password is at least 24 characters.");
+
+        var api = Assert.Single(builder.Resources.OfType<ProjectResource>(), r => r.Name == "api");
+        Assert.Equal(value, (await builder.EnvironmentAsync(api, "Bookstore__Catalog__DemoReaderPassword"))["Bookstore__Catalog__DemoReaderPassword"]);
+        var worker = Assert.Single(builder.Resources.OfType<ProjectResource>(), r => r.Name == "worker");
+        Assert.Null((await builder.EnvironmentAsync(worker, "Bookstore__Catalog__DemoReaderPassword"))["Bookstore__Catalog__DemoReaderPassword"]);
+    }
+
     private static async Task<bool> IsMonitorConnectionAsync(IDistributedApplicationTestingBuilder builder, IResource project, EnvironmentCallbackAnnotation annotation)
     {
         var values = new Dictionary<string, object>();
@@ -260,6 +275,21 @@ public sealed class AppHostModelTests
         var cache = Assert.IsType<RedisResource>(Assert.Single(builder.Resources, r => r.Name == "cache"));
         var args = await builder.ArgumentsAsync(cache);
         Assert.Contains($"--maxmemory {maxMemory} --maxclients {maxClients}", args[1], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Local", "10", "200", "400")]
+    [InlineData("Development", "10", "200", "400")]
+    [InlineData("Production", "5", "100", "200")]
+    public async Task ProfileSetsTheApisRateLimits(string profile, string signIns, string readsPerSecond, string burst)
+    {
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=external", "--ConnectionStrings:cache=localhost:6379", $"--Bookstore:Profile={profile}");
+        string[] names = ["Bookstore__RateLimits__SignInsPerMinute", "Bookstore__RateLimits__ReadsPerSecond", "Bookstore__RateLimits__ReadBurst"];
+
+        var api = await builder.EnvironmentAsync(Assert.Single(builder.Resources, r => r.Name == "api"), names);
+        Assert.Equal([signIns, readsPerSecond, burst], names.Select(n => api[n]));
+        var worker = await builder.EnvironmentAsync(Assert.Single(builder.Resources, r => r.Name == "worker"), names);
+        Assert.All(names, n => Assert.Null(worker[n]));
     }
 
     [Fact]

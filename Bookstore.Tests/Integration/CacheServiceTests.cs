@@ -161,4 +161,23 @@ public sealed class CacheServiceTests(RedisFixture redisServer) : IClassFixture<
         Assert.False((await cache.GetAsync<Recommendations>(CacheType.Recommendations, "3:10", Ct)).Found);
         Assert.True((await cache.GetAsync<UserProfile>(CacheType.Users, "4", Ct)).Found);
     }
+
+    [Fact]
+    public async Task TrySetSaysWhetherRedisHoldsTheEntryWhereSetLetsTheFailureGo()
+    {
+        await using var server = await RedisServer.StartAsync();
+        using var host = await CachingHost.StartWithCacheAsync(server);
+        var cache = host.Get<CacheService>();
+
+        Assert.True(await cache.TrySetAsync(CacheType.Sessions, "3", "held", [CacheTags.User(3)], Ct));
+        Assert.Equal("3", (await cache.GetAsync<string>(CacheType.Sessions, "held", Ct)).Value);
+
+        await server.KillAsync();
+        var errorsBefore = host.Get<CacheMetrics>().Snapshot().Types.Single(t => t.CacheType == "sessions").Errors;
+        Assert.False(await cache.TrySetAsync(CacheType.Sessions, "3", "lost", [CacheTags.User(3)], Ct));
+        Assert.True(host.Get<CacheMetrics>().Snapshot().Types.Single(t => t.CacheType == "sessions").Errors > errorsBefore);
+
+        // SetAsync is as it was: a failed Redis write is FusionCache's to swallow.
+        await cache.SetAsync(CacheType.Sessions, "3", "lost", [CacheTags.User(3)], Ct);
+    }
 }

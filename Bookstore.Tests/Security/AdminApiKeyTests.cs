@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Bookstore.Api.Security;
+using Bookstore.ServiceDefaults.Security;
 using Microsoft.Extensions.Options;
 
 namespace Bookstore.Tests.Security;

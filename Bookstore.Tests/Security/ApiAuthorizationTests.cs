@@ -229,7 +229,7 @@ public sealed class ApiAuthorizationTests(RedisFixture redisServer) : IClassFixt
 
         Assert.Equal(before, await probe.SampleAsync(), SampleComparer.Instance);
         var warning = string.Join('\n', probe.Api.Services.GetFakeLogCollector().GetSnapshot()
-            .Where(r => r.Level == LogLevel.Warning && r.Category == typeof(Bookstore.Api.Security.AdminKeyStartupCheck).FullName).Select(r => r.Message));
+            .Where(r => r.Level == LogLevel.Warning && r.Category == typeof(Bookstore.ServiceDefaults.Security.AdminKeyStartupCheck).FullName).Select(r => r.Message));
         Assert.Contains("No admin key is configured", warning, StringComparison.Ordinal);
         Assert.Contains("Bookstore__Security__AdminApiKey", warning, StringComparison.Ordinal);
         Assert.Contains("api-admin-key", warning, StringComparison.Ordinal);

@@ -107,9 +107,7 @@ public sealed partial class ApiHostileInputTests(RedisFixture redisServer) : ICl
         await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         var server = admin.GetServer(admin.GetEndPoints()[0]);
 
-        using var created = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 1 }, Ct);
-        created.EnsureSuccessStatusCode();
-        var session = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("token").GetString()!;
+        var session = await api.SignInAsync(1, Ct);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", session);
         var booksBefore = await api.Store.CountBooksAsync(Ct);
         var keysBefore = await KeysAsync(server);

@@ -70,7 +70,7 @@ public sealed class PoisonedCacheEntryTests
             var n = next++;
             targets.Add(new Target($"book {n}", poison, errorType, $"books:{n}", $"/books/{n}", null, PoisonFor<Book>(poison)));
             targets.Add(new Target($"list page of {n}", poison, errorType, $"book-lists:p1.s{n}.popularity.l-any.y-any.a-any", $"/books?pageSize={n}", null, PoisonFor<BookPage>(poison)));
-            targets.Add(new Target($"user {n}", poison, errorType, $"users:{n}", $"/users/{n}", await SessionOfAsync(http, n), PoisonFor<UserProfile>(poison)));
+            targets.Add(new Target($"user {n}", poison, errorType, $"users:{n}", $"/users/{n}", await api.SignInAsync(n, Ct), PoisonFor<UserProfile>(poison)));
         }
 
         var failures = new List<string>();
@@ -175,13 +175,6 @@ public sealed class PoisonedCacheEntryTests
         return target.RelativeKey.Split(':')[0] == "book-lists"
             ? value.TryGetProperty("items", out var items) && items.GetArrayLength() > 0
             : value.TryGetProperty("id", out var id) && id.GetInt64() > 0;
-    }
-
-    private static async Task<string> SessionOfAsync(HttpClient http, int userId)
-    {
-        using var created = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId }, Ct);
-        created.EnsureSuccessStatusCode();
-        return (await created.Content.ReadFromJsonAsync<JsonElement>(Json, Ct)).GetProperty("token").GetString()!;
     }
 
     private static Task<HttpResponseMessage> SendAsync(HttpClient http, Target target)

@@ -55,6 +55,7 @@ public sealed class SecretParameterTests
         await using var app = await builder.BuildAsync(ct);
         var secrets = await SecretValuesAsync(app, ct);
         Assert.Contains("cache-password", secrets.Keys);
+        Assert.Contains("demo-reader-password", secrets.Keys);
         Assert.All(secrets, s => Assert.True(s.Value.Length >= 16, $"'{s.Key}' is too short to search for without false matches."));
 
         await app.StartServicesAsync(ct);
@@ -77,9 +78,26 @@ public sealed class SecretParameterTests
 
         // Traffic through every layer: Redis round trips, a cache-aside miss then hit, a list page, and a request that
         // carries the admin key (when the model has one) so a logged header would show.
-        using (var roundTrip = await api.GetAsync(new Uri("/redis/roundtrip", UriKind.Relative), ct))
+        using (var roundTripRequest = new HttpRequestMessage(HttpMethod.Get, new Uri("/redis/roundtrip", UriKind.Relative)))
         {
+            roundTripRequest.Headers.Add("X-Api-Key", secrets["api-admin-key"]);
+            using var roundTrip = await api.SendAsync(roundTripRequest, ct);
             Assert.True((await roundTrip.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("ok").GetBoolean(), "Redis did not answer through the api.");
+        }
+
+        // A reader signs in with the demo password, and the worker's warming state is read with the admin key.
+        using (var signIn = await api.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 1, password = secrets["demo-reader-password"] }, ct))
+        {
+            Assert.True(signIn.IsSuccessStatusCode, $"The demo reader did not sign in: {(int)signIn.StatusCode}.");
+            exposed.Add(("POST /sessions", await signIn.Content.ReadAsStringAsync(ct)));
+        }
+
+        using (var warmingRequest = new HttpRequestMessage(HttpMethod.Get, new Uri("/warming", UriKind.Relative)))
+        {
+            warmingRequest.Headers.Add("X-Api-Key", secrets["api-admin-key"]);
+            using var warming = await worker.SendAsync(warmingRequest, ct);
+            Assert.True(warming.IsSuccessStatusCode, $"The worker refused its admin key: {(int)warming.StatusCode}.");
+            exposed.Add(("worker GET /warming", await warming.Content.ReadAsStringAsync(ct)));
         }
 
         foreach (var path in new[] { "/books/1", "/books/1", "/books?page=1&pageSize=5", "/books/999999" })

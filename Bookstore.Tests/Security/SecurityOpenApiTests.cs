@@ -29,6 +29,7 @@ public sealed class SecurityOpenApiTests
         Assert.Equal(["ApiKey"], SchemesOf(paths, "/books/{id}", "delete"));
         Assert.Equal(["ApiKey"], SchemesOf(paths, "/admin/import", "post"));
         Assert.Equal(["ApiKey"], SchemesOf(paths, "/catalog/popular-books", "get"));
+        Assert.Equal(["ApiKey"], SchemesOf(paths, "/redis/roundtrip", "get"));
         Assert.Equal(["ApiKey", "Bearer"], SchemesOf(paths, "/users/{id}/cart", "get"));
         Assert.Equal(["ApiKey", "Bearer"], SchemesOf(paths, "/users/{id}/ratings/{bookId}", "put"));
         Assert.Equal(["ApiKey", "Bearer"], SchemesOf(paths, "/sessions/{token}", "delete"));

@@ -22,6 +22,9 @@ internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath, Ac
     /// <summary>This API's admin key (<c>X-Api-Key</c>), made for the test.</summary>
     public string AdminKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
+    /// <summary>The seeded demo readers' password (<c>Bookstore:Catalog:DemoReaderPassword</c>), made for the test.</summary>
+    public string ReaderPassword { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+
     public ICatalogStore Store => Services.GetRequiredService<ICatalogStore>();
 
     /// <summary>A client that sends the admin key on every request.</summary>
@@ -40,11 +43,11 @@ internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath, Ac
         return http;
     }
 
-    /// <summary>Signs <paramref name="userId"/> in through <c>POST /sessions</c> and returns the session token.</summary>
+    /// <summary>Signs the demo reader <paramref name="userId"/> in through <c>POST /sessions</c> and returns the session token.</summary>
     public async Task<string> SignInAsync(int userId, CancellationToken cancellationToken)
     {
         using var http = CreateClient();
-        using var response = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId }, cancellationToken);
+        using var response = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId, password = ReaderPassword }, cancellationToken);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("token").GetString()!;
     }
@@ -57,6 +60,10 @@ internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath, Ac
         builder.UseSetting("Bookstore:Redis:OperationTimeoutMs", "1000");
         builder.UseSetting("Bookstore:Redis:ConnectTimeoutMs", "2000");
         builder.UseSetting("Bookstore:Security:AdminApiKey", AdminKey);
+        builder.UseSetting("Bookstore:Catalog:DemoReaderPassword", ReaderPassword);
+
+        // Tests sign in and read far more often than a reader: the limits are off here and on in RateLimitTests.
+        builder.UseSetting("Bookstore:RateLimits:Enabled", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         configure?.Invoke(builder);
     }

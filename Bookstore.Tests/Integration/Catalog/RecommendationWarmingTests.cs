@@ -35,7 +35,7 @@ public sealed class RecommendationWarmingTests(CatalogApiFixture fixture) : ICla
         var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
         // Readers 1 and 2 sign in, which makes them active; reader 3 does not.
-        var tokens = new Dictionary<int, string> { [1] = await SignInAsync(http, 1), [2] = await SignInAsync(http, 2) };
+        var tokens = new Dictionary<int, string> { [1] = await api.SignInAsync(1, Ct), [2] = await api.SignInAsync(2, Ct) };
         Assert.True(await LinuxProcesses.WaitUntilAsync(
             async () => await db.SortedSetLengthAsync(ReaderActivity.Key) == 2, TimeSpan.FromSeconds(30), ct));
 
@@ -115,13 +115,6 @@ public sealed class RecommendationWarmingTests(CatalogApiFixture fixture) : ICla
 
     private static string RecommendationsKey(CachedResultEntries<IRecommendationService> entries, int userId) =>
         "bookstore:v1:recommendations:" + entries.Describe(nameof(IRecommendationService.GetUserRecommendationsAsync), userId, 10).Id;
-
-    private static async Task<string> SignInAsync(HttpClient http, int userId)
-    {
-        using var response = await http.PostAsJsonAsync("/sessions", new { userId }, Ct);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("token").GetString()!;
-    }
 
     private static async Task<HttpResponseMessage> GetRecommendationsAsync(HttpClient http, int userId, string token)
     {

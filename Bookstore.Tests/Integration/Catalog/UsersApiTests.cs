@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Bookstore.Api.Recommender;
 using Bookstore.Catalog.Contracts;
+using Bookstore.Api.Security;
 using Bookstore.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
@@ -104,12 +105,12 @@ public sealed class UsersApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
         using var admin = api.CreateAdminClient();
         var db = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
 
-        using var create = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 3 }, Ct);
+        using var create = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 3, password = api.ReaderPassword }, Ct);
         Assert.Equal(HttpStatusCode.Created, create.StatusCode);
         var created = await create.Content.ReadFromJsonAsync<JsonElement>(Json, Ct);
         var token = created.GetProperty("token").GetString()!;
         Assert.Matches("^[0-9a-f]{64}$", token);
-        var ttl = await db.KeyTimeToLiveAsync("bookstore:v1:sessions:" + token);
+        var ttl = await db.KeyTimeToLiveAsync("bookstore:v1:sessions:" + ReaderSessions.CacheIdOf(token));
         Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(25), TimeSpan.FromMinutes(30));
 
         using var reader = api.CreateReaderClient(token);
@@ -133,7 +134,7 @@ public sealed class UsersApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
 
         using var ended = await admin.GetAsync(new Uri("/sessions/" + token, UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.NotFound, ended.StatusCode);
-        Assert.False(await db.KeyExistsAsync("bookstore:v1:sessions:" + token));
+        Assert.False(await db.KeyExistsAsync("bookstore:v1:sessions:" + ReaderSessions.CacheIdOf(token)));
 
         foreach (var bad in new[] { token.ToUpperInvariant(), token[..63], token + "0", "..%2f..%2fbooks:1", "books:1", new string('g', 64) })
         {
@@ -141,8 +142,8 @@ public sealed class UsersApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         }
 
-        using var unknownUser = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 4242 }, Ct);
-        Assert.Equal(HttpStatusCode.NotFound, unknownUser.StatusCode);
+        using var unknownUser = await http.PostAsJsonAsync(new Uri("/sessions", UriKind.Relative), new { userId = 4242, password = api.ReaderPassword }, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknownUser.StatusCode);
     }
 
     [Fact]
@@ -305,6 +306,8 @@ public sealed class UsersApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
         { "POST", "/sessions", """{"userId":"1"}""", 400 },
         { "POST", "/sessions", """{"user""", 400 },
         { "POST", "/sessions", "{}", 400 },
+        { "POST", "/sessions", """{"userId":1}""", 400 },
+        { "POST", "/sessions", """{"userId":1,"email":"ada@example.org","password":"not-checked-at-all"}""", 400 },
         { "DELETE", "/sessions/not-a-token", null, 404 },
     };
 

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Bookstore.Api.Security;
+namespace Bookstore.ServiceDefaults.Security;
 
 /// <summary>Section <c>Bookstore:Security</c>.</summary>
 public sealed class SecurityOptions : IValidatableObject

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 
-namespace Bookstore.Api.Security;
+namespace Bookstore.ServiceDefaults.Security;
 
 /// <summary>
 /// The configured admin key, kept only as its SHA-256. A presented key is hashed and the two 32-byte hashes compared
