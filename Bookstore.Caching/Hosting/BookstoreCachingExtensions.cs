@@ -201,10 +201,6 @@ public static class BookstoreCachingExtensions
                     // An L2 entry that does not decode is untrusted input handled as designed (a miss, replaced by the
                     // factory's value, counted in bookstore.cache.errors): one warning, as RedisService logs it, not an error.
                     options.SerializationErrorsLogLevel = Microsoft.Extensions.Logging.LogLevel.Warning;
-
-                    // After an L2 error (Redis away or not answering), skip L2 for a second instead of failing again
-                    // per call; what was removed or set meanwhile is sent again once Redis is back (auto-recovery).
-                    options.DistributedCacheCircuitBreakerDuration = TimeSpan.FromSeconds(1);
                 })
                 .WithMemoryCache(sp => sp.GetRequiredService<CacheL1Store>().Memory);
             addLevel2?.Invoke(cache, policy.Type);
