@@ -20,6 +20,7 @@ namespace Bookstore.Tests.Reliability;
 /// Degraded and back, and no acknowledged write is lost.
 /// </summary>
 [Trait("Category", "Reliability")]
+[Collection(QuietMachineCollection.Name)]
 public sealed class HungRedisTests
 {
     private const int RequestsPerSecond = 40;

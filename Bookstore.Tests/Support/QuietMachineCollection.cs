@@ -1,0 +1,12 @@
+namespace Bookstore.Tests.Support;
+
+/// <summary>
+/// Tests that assert how fast the API answers (a request under a second while Redis hangs) run here, alone, after every
+/// parallel collection: on a 2-core machine beside AppHost starts and the fuzz run, the in-process API shares its
+/// thread pool and cores with them, and a late timer says nothing about the API.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class QuietMachineCollection
+{
+    public const string Name = "QuietMachine";
+}
