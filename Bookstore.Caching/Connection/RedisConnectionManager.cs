@@ -250,7 +250,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
             }
 
             LogHealthCheckFailed(Stopwatch.GetElapsedTime(started).TotalMilliseconds, ex);
-            if (ex is TimeoutException or RedisTimeoutException)
+            if (ex is TimeoutException)
             {
                 ReportTimeout();
             }

@@ -21,7 +21,7 @@ public static class RedisFailure
     /// <summary>The kind of <paramref name="exception"/>, one of this class's constants.</summary>
     public static string Of(Exception exception) => exception switch
     {
-        RedisTimeoutException or TimeoutException => Timeout,
+        TimeoutException => Timeout, // RedisTimeoutException is one too
         RedisConnectionException connection => Of(connection.FailureType),
         RedisServerException server when server.Message.StartsWith("NOAUTH", StringComparison.Ordinal)
                                         || server.Message.StartsWith("WRONGPASS", StringComparison.Ordinal) => AuthFailed,

@@ -61,7 +61,7 @@ public sealed class InvalidationStamps(RedisConnectionManager connection)
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            if (ex is TimeoutException or RedisTimeoutException)
+            if (ex is TimeoutException)
             {
                 connection.ReportTimeout();
             }
@@ -96,7 +96,7 @@ public sealed class InvalidationStamps(RedisConnectionManager connection)
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            if (ex is TimeoutException or RedisTimeoutException)
+            if (ex is TimeoutException)
             {
                 connection.ReportTimeout();
             }

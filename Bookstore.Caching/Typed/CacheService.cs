@@ -286,9 +286,12 @@ public sealed partial class CacheService : ICacheService
             _pending.TryAdd(new PendingInvalidation(null, null, tag), 0);
         }
 
-        await Task.WhenAll(_slots.Select(slot => slot.Cache.RemoveByTagAsync(tag, token: cancellationToken).AsTask())).ConfigureAwait(false);
+        await ExpireTagInEveryTypeAsync(tag, cancellationToken).ConfigureAwait(false);
         _metrics.RecordOperation("remove_by_tag", "tag", Stopwatch.GetElapsedTime(started));
     }
+
+    private Task ExpireTagInEveryTypeAsync(string tag, CancellationToken cancellationToken) =>
+        Task.WhenAll(_slots.Select(slot => slot.Cache.RemoveByTagAsync(tag, token: cancellationToken).AsTask()));
 
     public async ValueTask ClearTypeAsync(CacheType type, CancellationToken cancellationToken = default)
     {
@@ -346,7 +349,7 @@ public sealed partial class CacheService : ICacheService
                     return false;
                 }
 
-                await Task.WhenAll(_slots.Select(slot => slot.Cache.RemoveByTagAsync(tag, token: cancellationToken).AsTask())).ConfigureAwait(false);
+                await ExpireTagInEveryTypeAsync(tag, cancellationToken).ConfigureAwait(false);
             }
             else
             {
