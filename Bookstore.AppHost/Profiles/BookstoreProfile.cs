@@ -1,3 +1,5 @@
+using Bookstore.Caching.Configuration;
+
 namespace Bookstore.AppHost.Profiles;
 
 public enum MonitoringLevel
@@ -43,6 +45,15 @@ public sealed record BookstoreProfile(
     /// <summary>redis-server's <c>loglevel</c> (debug, verbose, notice, warning; <c>REDIS_LOG_LEVEL</c>).</summary>
     public string ServerLogLevel { get; init; } = "notice";
 
+    /// <summary>
+    /// How Redis is deployed (<c>Bookstore:Redis:Topology</c>, which overrides it): one server in Local and Development,
+    /// a primary with <see cref="ReadReplicas"/> replicas and three Sentinels in Production.
+    /// </summary>
+    public RedisTopology Topology { get; init; } = RedisTopology.Single;
+
+    /// <summary>How many instances of the api run (Production: 2, behind the AppHost's endpoint).</summary>
+    public int ApiReplicas { get; init; } = 1;
+
     /// <summary>The api's rate limits (its <c>Bookstore:RateLimits</c> section).</summary>
     public required RateLimitPlan RateLimits { get; init; }
 
@@ -58,6 +69,8 @@ public sealed record BookstoreProfile(
 
     public static BookstoreProfile Production { get; } = new("Production", "2gb", 200, 2048, MonitoringLevel.FullWithAlerts, 1, "everysec", 0.1, false, new(TopBooks: 5000, ActiveReaders: 1000, IntervalMinutes: 10))
     {
+        Topology = RedisTopology.Replicated,
+        ApiReplicas = 2,
         RateLimits = new(SignInsPerMinute: 5, ReadsPerSecond: 100, ReadBurst: 200),
     };
 

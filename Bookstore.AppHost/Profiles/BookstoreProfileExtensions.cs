@@ -35,6 +35,7 @@ public static class BookstoreProfileExtensions
             .WithEnvironment("Bookstore__Profile", profile.Name)
             .WithEnvironment("Bookstore__Cache__CompressionThresholdBytes", profile.CompressionThresholdBytes.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("Bookstore__Redis__MonitoringLevel", profile.Monitoring.ToString())
+            .WithEnvironment("Bookstore__Redis__Topology", profile.Topology.ToString())
             .WithEnvironment("Bookstore__Telemetry__TraceSamplingRatio", profile.TraceSamplingRatio.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("Bookstore__Telemetry__CacheInstrumentation", profile.CacheInstrumentation ? "true" : "false");
     }
@@ -57,8 +58,12 @@ public static class BookstoreProfileExtensions
         var policy = configuration[section + nameof(RedisOptions.EvictionPolicy)];
         var logLevel = configuration[RedisEnvironmentAliases.ServerLogLevelSetting];
         var monitoring = configuration[section + nameof(RedisOptions.MonitoringLevel)];
+        var topology = configuration[section + nameof(RedisOptions.Topology)];
         return profile with
         {
+            Topology = string.IsNullOrWhiteSpace(topology) ? profile.Topology
+                : Enum.TryParse<RedisTopology>(topology.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(topology, out _) ? parsed
+                : throw Invalid(section + nameof(RedisOptions.Topology), topology, "single, replicated or cluster"),
             MaxMemory = string.IsNullOrWhiteSpace(maxMemory) ? profile.MaxMemory
                 : RedisServerExpectations.ToBytes(maxMemory) is not null ? maxMemory.Trim().ToLowerInvariant()
                 : throw Invalid(section + nameof(RedisOptions.MaxMemory), maxMemory, "a size such as 512mb, 1gb or 1048576"),

@@ -67,6 +67,12 @@ public sealed class RedisOptions : IValidatableObject
     [Range(100, 300_000)]
     public int ReconnectMaxDelayMs { get; set; } = 10_000;
 
+    /// <summary>
+    /// How Redis is deployed (<c>Bookstore:Redis:Topology</c>: <c>single</c>, <c>replicated</c>, <c>cluster</c>); the AppHost
+    /// sets it from the profile. It decides which discovery commands the client may send.
+    /// </summary>
+    public RedisTopology Topology { get; set; } = RedisTopology.Single;
+
     /// <summary>Route reads to a replica when one is connected (writes always go to the primary).</summary>
     public bool PreferReplica { get; set; }
 
