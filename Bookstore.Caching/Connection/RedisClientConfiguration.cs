@@ -48,7 +48,13 @@ internal static class RedisClientConfiguration
 
         if (options.LeastPrivilegeHandshake)
         {
-            RestrictHandshake(configuration, ServerCommandsTheAppUserLacks);
+            // Through Sentinel the client must ask the Sentinels (SENTINEL GET-MASTER-ADDR-BY-NAME, REPLICAS), which
+            // let bookstore-app run that and nothing else; on the data nodes the user still has no SENTINEL.
+            RestrictHandshake(
+                configuration,
+                options.Topology == RedisTopology.Replicated || !string.IsNullOrEmpty(configuration.ServiceName)
+                    ? [.. ServerCommandsTheAppUserLacks.Where(c => c != "SENTINEL")]
+                    : ServerCommandsTheAppUserLacks);
         }
 
         ApplyTls(configuration, options.Tls);

@@ -53,7 +53,12 @@ public sealed class RedisClientSettings
         if (string.IsNullOrEmpty(service.TieBreaker) && string.IsNullOrEmpty(service.ConfigurationChannel))
         {
             // The service connects the least-privilege way; the monitor likewise, except that INFO is its job.
-            RedisClientConfiguration.RestrictHandshake(configuration, RedisClientConfiguration.ServerCommandsTheMonitorUserLacks);
+            // Through Sentinel the monitor, too, asks the Sentinels where the primary and replicas are.
+            RedisClientConfiguration.RestrictHandshake(
+                configuration,
+                string.IsNullOrEmpty(configuration.ServiceName)
+                    ? RedisClientConfiguration.ServerCommandsTheMonitorUserLacks
+                    : [.. RedisClientConfiguration.ServerCommandsTheMonitorUserLacks.Where(c => c != "SENTINEL")]);
         }
 
         configuration.AllowAdmin = true;
