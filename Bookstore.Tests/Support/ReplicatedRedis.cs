@@ -135,6 +135,9 @@ public sealed class ReplicatedRedis : IAsyncDisposable
         await node.StartAgainAsync();
     }
 
+    /// <summary>Every node other than the primary is its online replica (after a restart, say).</summary>
+    public async Task WaitUntilReplicasOnlineAsync(TimeSpan within) => await WaitUntilSettledAsync(await PrimaryAsync(), within);
+
     /// <summary>The primary's replicas are linked and every Sentinel knows the other two and the replicas.</summary>
     private async Task WaitUntilSettledAsync(RedisServer primary, TimeSpan within)
     {
