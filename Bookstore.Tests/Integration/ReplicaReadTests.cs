@@ -36,8 +36,8 @@ public sealed class ReplicaReadTests : IClassFixture<ReplicaReadTests.Topology>
             await cache.SetAsync(CacheType.Sessions, $"session {i}", $"{run}-{i}", cancellationToken: ct);
         }
 
-        // Another process, with an empty L1, after the changes are older than the lag allowance.
-        await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
+        // Another process, with an empty L1, once the replica has the entries and they are older than the lag allowance.
+        await WaitUntilReplicatedAsync(redis, replica, $"{run}-39");
         using var reader = await StartAsync();
         var readerCache = reader.Get<ICacheService>();
         var (primaryGets, replicaGets) = (await redis.CallsAsync(primary, "get"), await redis.CallsAsync(replica, "get"));
@@ -132,6 +132,7 @@ public sealed class ReplicaReadTests : IClassFixture<ReplicaReadTests.Topology>
 
     private static string CacheKeyOf(string id) => Bookstore.Caching.Keys.CacheKeyBuilder.ForId("books", id);
 
+    /// <summary>Waits until the replica has the Books entry <paramref name="id"/>, then past the hosts' 1 s lag allowance.</summary>
     private static async Task WaitUntilReplicatedAsync(ReplicatedRedis redis, RedisServer replica, string id)
     {
         await using var admin = await ConnectionMultiplexer.ConnectAsync(redis.AdminConnectionStringTo(replica));
