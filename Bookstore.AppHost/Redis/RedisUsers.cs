@@ -3,8 +3,16 @@ using System.Text;
 
 namespace Bookstore.AppHost.Redis;
 
-/// <summary>The generated passwords of the three Redis users (Aspire secret parameters).</summary>
-public sealed record RedisUserPasswords(string App, string Monitor, string Admin);
+/// <summary>
+/// The generated passwords of the Redis users (Aspire secret parameters). <see cref="Replication"/> and
+/// <see cref="Sentinel"/> are given only in the replicated topology; without them those users are not created.
+/// </summary>
+public sealed record RedisUserPasswords(string App, string Monitor, string Admin)
+{
+    public string? Replication { get; init; }
+
+    public string? Sentinel { get; init; }
+}
 
 /// <summary>
 /// The Redis ACL users and the renderer of <c>redis/users.acl</c>. The template names each user's password as
@@ -20,6 +28,12 @@ public static class RedisUsers
 
     /// <summary>The dashboard commands' user.</summary>
     public const string Admin = "bookstore-admin";
+
+    /// <summary>Replicas' user on their primary (replicated topology): PSYNC, REPLCONF and PING only.</summary>
+    public const string Replication = "bookstore-replication";
+
+    /// <summary>The Sentinels' user on the data nodes and on each other (replicated topology).</summary>
+    public const string Sentinel = "bookstore-sentinel";
 
     /// <summary>The rendered file's name, next to <c>redis.runtime.conf</c> in local mode.</summary>
     public const string FileName = "users.acl";
@@ -39,10 +53,19 @@ public static class RedisUsers
                 continue;
             }
 
+            if ((passwords.Replication is null && trimmed.Contains("{{" + Replication + "}}", StringComparison.Ordinal))
+                || (passwords.Sentinel is null && trimmed.Contains("{{" + Sentinel + "}}", StringComparison.Ordinal)))
+            {
+                // A user of another topology: not created at all.
+                continue;
+            }
+
             text.Append(trimmed
                 .Replace("{{" + App + "}}", PasswordRule(passwords.App), StringComparison.Ordinal)
                 .Replace("{{" + Monitor + "}}", PasswordRule(passwords.Monitor), StringComparison.Ordinal)
-                .Replace("{{" + Admin + "}}", PasswordRule(passwords.Admin), StringComparison.Ordinal));
+                .Replace("{{" + Admin + "}}", PasswordRule(passwords.Admin), StringComparison.Ordinal)
+                .Replace("{{" + Replication + "}}", passwords.Replication is { } r ? PasswordRule(r) : string.Empty, StringComparison.Ordinal)
+                .Replace("{{" + Sentinel + "}}", passwords.Sentinel is { } s ? PasswordRule(s) : string.Empty, StringComparison.Ordinal));
             text.Append('\n');
         }
 
@@ -50,14 +73,14 @@ public static class RedisUsers
         if (rendered.Contains("{{", StringComparison.Ordinal))
         {
             throw new InvalidOperationException(
-                $"The Redis ACL template names a user whose password the AppHost does not know; it knows {App}, {Monitor} and {Admin}.");
+                $"The Redis ACL template names a user whose password the AppHost does not know; it knows {App}, {Monitor}, {Admin}, {Replication} and {Sentinel}.");
         }
 
         return rendered;
     }
 
     /// <summary>ACL rule that sets the password by its SHA-256, so the file never holds the password itself.</summary>
-    private static string PasswordRule(string password)
+    internal static string PasswordRule(string password)
     {
         ArgumentException.ThrowIfNullOrEmpty(password);
         return "#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(password)));
