@@ -48,7 +48,7 @@ internal static class RedisClientConfiguration
 
         if (options.LeastPrivilegeHandshake)
         {
-            RestrictHandshake(configuration, ServerCommandsTheAppUserLacks);
+            RestrictHandshake(configuration, Lacking(ServerCommandsTheAppUserLacks, options.Topology));
         }
 
         ApplyTls(configuration, options.Tls);
@@ -80,10 +80,18 @@ internal static class RedisClientConfiguration
     public static IReadOnlyList<string> ServerCommandsTheMonitorUserLacks { get; } = ["CONFIG", "CLUSTER", "SENTINEL", "ROLE"];
 
     /// <summary>
+    /// <paramref name="lacking"/> under <paramref name="topology"/>. A Redis Cluster client must read the cluster's nodes
+    /// and slots (CLUSTER NODES and CLUSTER SLOTS, the two subcommands redis/users.acl grants the app and monitor users),
+    /// so CLUSTER stays in its command map there; every other command of the list stays out.
+    /// </summary>
+    public static IReadOnlyList<string> Lacking(IReadOnlyList<string> lacking, RedisTopology topology) =>
+        topology == RedisTopology.Cluster ? [.. lacking.Where(command => command != "CLUSTER")] : lacking;
+
+    /// <summary>
     /// Makes StackExchange.Redis connect with no command its ACL user is refused: without these it asks the server
     /// for INFO and CONFIG GET, subscribes to its configuration channel and reads its tie-breaker key (outside the
     /// <c>bookstore:</c> key and channel patterns). Those serve primary election in multi-primary setups, which a
-    /// single Redis (with or without read replicas) does not need; Cluster and Sentinel deployments turn this off.
+    /// single Redis (with or without read replicas) or a Redis Cluster (whose discovery is CLUSTER NODES and SLOTS) does not need.
     /// </summary>
     internal static void RestrictHandshake(ConfigurationOptions configuration, IReadOnlyList<string> unavailable)
     {

@@ -154,6 +154,31 @@ public sealed partial class RedisConnectionManager : BackgroundService
     public CommandFlags ReadFlags { get; }
 
     /// <summary>
+    /// Redis is a Cluster (<see cref="RedisOptions.Topology"/>): a command over several keys must keep to one hash slot,
+    /// and what concerns every key (a scan) must visit every primary.
+    /// </summary>
+    public bool IsCluster => _options.Topology == RedisTopology.Cluster;
+
+    /// <summary>
+    /// The servers that hold the keys: the primary, or in a cluster every primary that serves hash slots, as a connected
+    /// node last described the cluster (a failed primary whose slots its replica took over is left out; one that still
+    /// holds slots is kept, so a scan over every key fails while its shard is down rather than miss its keys).
+    /// </summary>
+    public IReadOnlyList<IServer> PrimaryServers()
+    {
+        var servers = _connection.GetServers();
+        var nodes = IsCluster
+            ? servers.Where(s => s.IsConnected && !s.IsReplica).Select(s => s.ClusterConfiguration).FirstOrDefault(c => c is not null)?.Nodes
+            : null;
+        if (nodes is null)
+        {
+            return [.. servers.Where(s => !s.IsReplica)];
+        }
+
+        return [.. nodes.Where(n => !n.IsReplica && n.Slots.Count > 0 && n.EndPoint is not null).Select(n => _connection.GetServer(n.EndPoint!))];
+    }
+
+    /// <summary>
     /// Registers work to run each time a connection is restored after a failure, before the next PING and so before the
     /// health turns Healthy again: what a replica may have missed while Redis was away (invalidations it could not send,
     /// backplane messages it did not get). Work that returns false (Redis went away again) runs again at the next PING.

@@ -7,14 +7,14 @@ using StackExchange.Redis;
 namespace Bookstore.Tests.Integration;
 
 /// <summary>[CacheResult] methods on the real CacheService and Redis.</summary>
-[Trait("Category", "Integration")]
-public sealed class FunctionCachingIntegrationTests
+public abstract class FunctionCachingIntegrationTestsBase<TFixture>(TFixture redis) : IClassFixture<TFixture>
+    where TFixture : class, IRedisFixture
 {
     [Fact]
     public async Task ResultsAreCachedInRedisAndUserInvalidationRemovesThem()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await RedisServer.StartAsync();
+        var server = await redis.FlushedAsync();
         using var host = await CachingHost.StartWithCacheAsync(server, services => services
             .AddSingleton<CallLog>()
             .AddCachedResults<IBookQueries, BookQueries>(ServiceLifetime.Singleton));
@@ -40,3 +40,9 @@ public sealed class FunctionCachingIntegrationTests
         Assert.Equal(2, log.Count("GetBookDetailsAsync"));
     }
 }
+
+[Trait("Category", "Integration")]
+public sealed class FunctionCachingIntegrationTests(RedisFixture redis) : FunctionCachingIntegrationTestsBase<RedisFixture>(redis);
+
+[Trait("Category", "Integration")]
+public sealed class FunctionCachingIntegrationClusterTests(RedisClusterFixture cluster) : FunctionCachingIntegrationTestsBase<RedisClusterFixture>(cluster);

@@ -7,8 +7,9 @@ using Bookstore.Tests.Support;
 
 namespace Bookstore.Tests.Integration.Catalog;
 
-[Trait("Category", "Integration")]
-public sealed class BooksApiTests(CatalogApiFixture fixture) : IClassFixture<CatalogApiFixture>
+/// <summary>The books API's cache-aside reads, writes and backplane on one redis-server and on a Redis Cluster.</summary>
+public abstract class BooksApiTestsBase<TRedis>(CatalogApiFixture<TRedis> fixture)
+    where TRedis : IRedisFixture, new()
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -245,3 +246,9 @@ public sealed class BooksApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
         return ((await response.Content.ReadFromJsonAsync<BookPage>(Json, Ct))!, CacheHeader(response)!);
     }
 }
+
+[Trait("Category", "Integration")]
+public sealed class BooksApiTests(CatalogApiFixture fixture) : BooksApiTestsBase<RedisFixture>(fixture), IClassFixture<CatalogApiFixture>;
+
+[Trait("Category", "Integration")]
+public sealed class BooksApiClusterTests(CatalogApiClusterFixture fixture) : BooksApiTestsBase<RedisClusterFixture>(fixture), IClassFixture<CatalogApiClusterFixture>;
