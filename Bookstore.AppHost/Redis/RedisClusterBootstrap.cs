@@ -156,13 +156,29 @@ public static class RedisClusterBootstrap
             .ConfigureAwait(false);
     }
 
-    /// <summary>Whether <paramref name="node"/> takes part in a whole cluster: state ok, every slot served, and a replica's link up.</summary>
+    /// <summary>
+    /// Whether <paramref name="node"/> takes part in a whole cluster: state ok, every slot served, a replica's link up, and
+    /// its view of the cluster settled (three primaries serving slots, three replicas, no node failing or being met).
+    /// </summary>
     public static async Task<bool> IsReadyAsync(IServer node)
     {
         try
         {
             var state = await ClusterInfoAsync(node).ConfigureAwait(false);
             if (state.GetValueOrDefault("cluster_state") != "ok" || state.GetValueOrDefault("cluster_slots_ok") != HashSlots.ToString(CultureInfo.InvariantCulture))
+            {
+                return false;
+            }
+
+            // <id> <address> <flags> <primary id or -> <ping> <pong> <epoch> <link> [<slot ranges>...]
+            var nodes = (await TextOfAsync(node, "NODES").ConfigureAwait(false))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(line => line.Split(' '))
+                .ToArray();
+            var flags = nodes.Select(fields => fields[2].Split(',')).ToArray();
+            if (nodes.Count(fields => fields[2].Contains("master", StringComparison.Ordinal) && fields.Length > 8) != Shards
+                || flags.Count(f => f.Contains("slave")) != Shards
+                || flags.Any(f => f.Contains("fail") || f.Contains("fail?") || f.Contains("handshake")))
             {
                 return false;
             }
