@@ -57,6 +57,9 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     /// <summary>1 from a restoration until its work is done: the health stays Degraded meanwhile.</summary>
     private int _restorationPending;
+
+    /// <summary>1 while a cluster topology refresh runs (see <see cref="RefreshClusterTopology"/>).</summary>
+    private int _refreshingTopology;
     private long? _disconnectedAt;
 
     /// <summary>
@@ -175,7 +178,8 @@ public sealed partial class RedisConnectionManager : BackgroundService
             return [.. servers.Where(s => !s.IsReplica)];
         }
 
-        return [.. nodes.Where(n => !n.IsReplica && n.Slots.Count > 0 && n.EndPoint is not null).Select(n => _connection.GetServer(n.EndPoint!))];
+        var serving = nodes.Where(n => !n.IsReplica && n.Slots.Count > 0 && n.EndPoint is not null).Select(n => n.EndPoint!).ToHashSet();
+        return [.. servers.Where(s => serving.Contains(s.EndPoint))];
     }
 
     /// <summary>
@@ -237,13 +241,16 @@ public sealed partial class RedisConnectionManager : BackgroundService
         }
     }
 
-    /// <summary>PINGs the server now and records the outcome; never throws for a Redis failure.</summary>
+    /// <summary>
+    /// PINGs the server now (in a cluster, every primary that serves slots) and records the outcome; never throws for a
+    /// Redis failure.
+    /// </summary>
     public async Task<RedisConnectionHealth> CheckAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var roundTrip = await Database.PingAsync().WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            var roundTrip = await (IsCluster ? PingEveryPrimaryAsync() : Database.PingAsync()).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
             _pingDuration.Record(roundTrip.TotalSeconds);
             if (Interlocked.Exchange(ref _stalledSince, 0) is var stalledSince and not 0)
             {
@@ -252,6 +259,15 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
             lock (_gate)
             {
+                if (IsCluster && _health.ConsecutiveFailures > 0)
+                {
+                    // Every shard has an answering primary again (its replica took over, or it came back): what the cache
+                    // could not send to that shard, and backplane messages a subscription there missed, are dealt with
+                    // before the health turns Healthy, as after a connection is restored.
+                    Volatile.Write(ref _restorationPending, 1);
+                    _restored.TrySetResult();
+                }
+
                 _health = _health with
                 {
                     LastCheck = _time.GetUtcNow(),
@@ -279,9 +295,50 @@ public sealed partial class RedisConnectionManager : BackgroundService
             {
                 ReportTimeout();
             }
+
+            if (IsCluster)
+            {
+                RefreshClusterTopology();
+            }
         }
 
         return Health;
+    }
+
+    /// <summary>The slowest PING round trip of the cluster's primaries (each one's, sent together); fails if one fails.</summary>
+    private async Task<TimeSpan> PingEveryPrimaryAsync()
+    {
+        var roundTrips = await Task.WhenAll(PrimaryServers().Select(server => server.PingAsync())).ConfigureAwait(false);
+        return roundTrips.DefaultIfEmpty(TimeSpan.Zero).Max();
+    }
+
+    /// <summary>
+    /// A primary did not answer: asks the cluster for its nodes and slots again (in the background, one refresh at a time),
+    /// so that once a replica has taken over the failed primary's slots, commands and the next PING go to it. Without
+    /// this the client learns of a failover only when a command is redirected (MOVED) or at its periodic check.
+    /// </summary>
+    private void RefreshClusterTopology()
+    {
+        if (Interlocked.CompareExchange(ref _refreshingTopology, 1, 0) == 0)
+        {
+            _ = RefreshClusterTopologyAsync();
+        }
+    }
+
+    private async Task RefreshClusterTopologyAsync()
+    {
+        try
+        {
+            await _connection.ConfigureAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            LogTopologyRefreshFailed(ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshingTopology, 0);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -364,6 +421,10 @@ public sealed partial class RedisConnectionManager : BackgroundService
             _disconnectedAt ??= Stopwatch.GetTimestamp();
             _failedConnections.Add((e.EndPoint?.ToString(), e.ConnectionType));
             _health = _health with { ConnectionFailures = _health.ConnectionFailures + 1, LastError = RedisFailure.Of(e.FailureType) };
+
+            // PING at once: a cluster client stays connected to the other nodes, so only a PING of every primary tells
+            // that a shard has none (and starts the topology refresh that finds its replica once promoted).
+            _restored.TrySetResult();
         }
 
         _events.Add(1, new KeyValuePair<string, object?>("event", "failed"), new KeyValuePair<string, object?>("connection.type", e.ConnectionType.ToString()));
@@ -440,6 +501,9 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Redis answers again after {StalledMs} ms without answering")]
     private partial void LogAnswersAgain(double stalledMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the Redis Cluster's nodes and slots again failed; the next failed PING tries again")]
+    private partial void LogTopologyRefreshFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis health check failed after {ElapsedMs} ms")]
     private partial void LogHealthCheckFailed(double elapsedMs, Exception exception);
