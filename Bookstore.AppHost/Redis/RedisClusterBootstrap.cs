@@ -97,7 +97,7 @@ public static class RedisClusterBootstrap
             throw new ArgumentException($"A cluster here has {Shards} primaries and {Shards} replicas.", nameof(primaries));
         }
 
-        await using var connection = await ConnectAsync([.. primaries, .. replicas], adminUser, adminPassword).ConfigureAwait(false);
+        await using var connection = await ConnectAsync([.. primaries, .. replicas], adminUser, adminPassword, abortOnConnectFail: true).ConfigureAwait(false);
         var nodes = primaries.Concat(replicas).Select(endpoint => connection.GetServer(endpoint)).ToArray();
         var states = await Task.WhenAll(nodes.Select(ClusterInfoAsync)).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (states.All(s => s.GetValueOrDefault("cluster_known_nodes") == "6"))
@@ -150,7 +150,7 @@ public static class RedisClusterBootstrap
     /// </summary>
     public static async Task WaitUntilReadyAsync(IReadOnlyList<EndPoint> endpoints, string user, string password, CancellationToken cancellationToken)
     {
-        await using var connection = await ConnectAsync(endpoints, user, password).ConfigureAwait(false);
+        await using var connection = await ConnectAsync(endpoints, user, password, abortOnConnectFail: true).ConfigureAwait(false);
         var nodes = endpoints.Select(endpoint => connection.GetServer(endpoint)).ToArray();
         await WaitUntilAsync(async () => (await Task.WhenAll(nodes.Select(IsReadyAsync)).ConfigureAwait(false)).All(ready => ready), cancellationToken)
             .ConfigureAwait(false);
@@ -224,14 +224,19 @@ public static class RedisClusterBootstrap
         _ => throw new ArgumentException($"'{endpoint}' is not an address a cluster node can MEET.", nameof(endpoint)),
     };
 
-    private static Task<ConnectionMultiplexer> ConnectAsync(IReadOnlyList<EndPoint> endpoints, string user, string password)
+    /// <summary>
+    /// A connection to <paramref name="endpoints"/> as <paramref name="user"/> with server commands allowed, sending only
+    /// what the monitor user may run while it connects. With <paramref name="abortOnConnectFail"/> off it returns at once and
+    /// keeps connecting (a health check's lasting connection).
+    /// </summary>
+    public static Task<ConnectionMultiplexer> ConnectAsync(IReadOnlyList<EndPoint> endpoints, string user, string password, bool abortOnConnectFail)
     {
         var configuration = new ConfigurationOptions
         {
             User = user,
             Password = password,
             AllowAdmin = true,
-            AbortOnConnectFail = true,
+            AbortOnConnectFail = abortOnConnectFail,
             ConnectTimeout = 5_000,
             ClientName = "bookstore-apphost-cluster",
 
