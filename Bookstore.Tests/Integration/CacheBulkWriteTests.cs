@@ -16,6 +16,7 @@ namespace Bookstore.Tests.Integration;
 /// <see cref="ICacheService.SetManyAsync{T}"/>: what it writes to Redis, what other instances see of it, each entry's
 /// outcome, its pacing and its one notification per batch.
 /// </summary>
+[Trait("Category", "Integration")]
 public abstract class CacheBulkWriteTestsBase<TFixture>(TFixture redis) : IClassFixture<TFixture>
     where TFixture : class, IRedisFixture
 {
@@ -191,7 +192,6 @@ public abstract class CacheBulkWriteTestsBase<TFixture>(TFixture redis) : IClass
     }
 }
 
-[Trait("Category", "Integration")]
 public sealed class CacheBulkWriteTests(RedisFixture redis) : CacheBulkWriteTestsBase<RedisFixture>(redis)
 {
     [Fact]
@@ -258,5 +258,4 @@ public sealed class CacheBulkWriteTests(RedisFixture redis) : CacheBulkWriteTest
 }
 
 /// <summary>Bulk writes on a Redis Cluster: batches of keys of every shard, one notification per batch.</summary>
-[Trait("Category", "Integration")]
 public sealed class CacheBulkWriteClusterTests(RedisClusterFixture cluster) : CacheBulkWriteTestsBase<RedisClusterFixture>(cluster);

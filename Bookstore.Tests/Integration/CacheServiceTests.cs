@@ -7,6 +7,7 @@ using StackExchange.Redis;
 namespace Bookstore.Tests.Integration;
 
 /// <summary>The typed cache on one redis-server (<see cref="CacheServiceTests"/>) and a Redis Cluster (<see cref="CacheServiceClusterTests"/>).</summary>
+[Trait("Category", "Integration")]
 public abstract class CacheServiceTestsBase<TFixture>(TFixture redisServer) : IClassFixture<TFixture>
     where TFixture : class, IRedisFixture
 {
@@ -165,7 +166,6 @@ public abstract class CacheServiceTestsBase<TFixture>(TFixture redisServer) : IC
 
 }
 
-[Trait("Category", "Integration")]
 public sealed class CacheServiceTests(RedisFixture redisServer) : CacheServiceTestsBase<RedisFixture>(redisServer)
 {
     [Fact]
@@ -189,5 +189,4 @@ public sealed class CacheServiceTests(RedisFixture redisServer) : CacheServiceTe
 }
 
 /// <summary>The typed cache on a Redis Cluster: L2, tags, invalidation and the backplane across shards.</summary>
-[Trait("Category", "Integration")]
 public sealed class CacheServiceClusterTests(RedisClusterFixture cluster) : CacheServiceTestsBase<RedisClusterFixture>(cluster);

@@ -6,6 +6,7 @@ using StackExchange.Redis;
 namespace Bookstore.Tests.Integration;
 
 /// <summary><see cref="ICacheService.ClearTypeAsync"/>: one type flushed in every level and instance, the others kept.</summary>
+[Trait("Category", "Integration")]
 public abstract class CacheTypeClearTestsBase<TFixture>(TFixture redisServer) : IClassFixture<TFixture>
     where TFixture : class, IRedisFixture
 {
@@ -68,9 +69,7 @@ public abstract class CacheTypeClearTestsBase<TFixture>(TFixture redisServer) : 
     }
 }
 
-[Trait("Category", "Integration")]
 public sealed class CacheTypeClearTests(RedisFixture redisServer) : CacheTypeClearTestsBase<RedisFixture>(redisServer);
 
 /// <summary>Clearing a type on a Redis Cluster: a Persistent type's keys are scanned and unlinked on every primary.</summary>
-[Trait("Category", "Integration")]
 public sealed class CacheTypeClearClusterTests(RedisClusterFixture cluster) : CacheTypeClearTestsBase<RedisClusterFixture>(cluster);

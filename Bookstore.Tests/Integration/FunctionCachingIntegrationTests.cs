@@ -7,6 +7,7 @@ using StackExchange.Redis;
 namespace Bookstore.Tests.Integration;
 
 /// <summary>[CacheResult] methods on the real CacheService and Redis.</summary>
+[Trait("Category", "Integration")]
 public abstract class FunctionCachingIntegrationTestsBase<TFixture>(TFixture redis) : IClassFixture<TFixture>
     where TFixture : class, IRedisFixture
 {
@@ -41,8 +42,6 @@ public abstract class FunctionCachingIntegrationTestsBase<TFixture>(TFixture red
     }
 }
 
-[Trait("Category", "Integration")]
 public sealed class FunctionCachingIntegrationTests(RedisFixture redis) : FunctionCachingIntegrationTestsBase<RedisFixture>(redis);
 
-[Trait("Category", "Integration")]
 public sealed class FunctionCachingIntegrationClusterTests(RedisClusterFixture cluster) : FunctionCachingIntegrationTestsBase<RedisClusterFixture>(cluster);

@@ -11,6 +11,7 @@ using StackExchange.Redis;
 namespace Bookstore.Tests.Integration;
 
 /// <summary><see cref="IRedisService"/> against one redis-server (<see cref="RedisServiceTests"/>) and a Redis Cluster (<see cref="RedisServiceClusterTests"/>).</summary>
+[Trait("Category", "Integration")]
 public abstract class RedisServiceTestsBase<TFixture>(TFixture redisServer) : IClassFixture<TFixture>
     where TFixture : class, IRedisFixture
 {
@@ -249,7 +250,6 @@ public abstract class RedisServiceTestsBase<TFixture>(TFixture redisServer) : IC
 
 }
 
-[Trait("Category", "Integration")]
 public sealed class RedisServiceTests(RedisFixture redisServer) : RedisServiceTestsBase<RedisFixture>(redisServer)
 {
     [Fact(Timeout = 120_000)]
@@ -311,5 +311,4 @@ public sealed class RedisServiceTests(RedisFixture redisServer) : RedisServiceTe
 }
 
 /// <summary>The same operations on a Redis Cluster: keys of one call spread over every shard, no CROSSSLOT refusal.</summary>
-[Trait("Category", "Integration")]
 public sealed class RedisServiceClusterTests(RedisClusterFixture cluster) : RedisServiceTestsBase<RedisClusterFixture>(cluster);

@@ -18,6 +18,7 @@ namespace Bookstore.Tests.Reliability;
 /// the update and writes it to the cache after the update's invalidation, and not when the update was made while Redis
 /// was down (docs/operations.md, "No stale book after a write").
 /// </summary>
+[Trait("Category", "Reliability")]
 public abstract class StaleAfterWriteTestsBase<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : class, IRedisFixture
 {
@@ -88,7 +89,6 @@ public abstract class StaleAfterWriteTestsBase<TFixture>(TFixture fixture) : ICl
     }
 }
 
-[Trait("Category", "Reliability")]
 public sealed class StaleAfterWriteTests(RedisFixture fixture) : StaleAfterWriteTestsBase<RedisFixture>(fixture)
 {
     [Fact(Timeout = 120_000)]
@@ -129,7 +129,6 @@ public sealed class StaleAfterWriteTests(RedisFixture fixture) : StaleAfterWrite
 }
 
 /// <summary>The same on a Redis Cluster: the fenced write's script runs over the entry and its stamp, both in one hash slot.</summary>
-[Trait("Category", "Reliability")]
 public sealed class StaleAfterWriteClusterTests(RedisClusterFixture cluster) : StaleAfterWriteTestsBase<RedisClusterFixture>(cluster);
 
 /// <summary>Holds one read of the book after it was loaded, until released.</summary>

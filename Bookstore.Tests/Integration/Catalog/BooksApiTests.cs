@@ -8,6 +8,7 @@ using Bookstore.Tests.Support;
 namespace Bookstore.Tests.Integration.Catalog;
 
 /// <summary>The books API's cache-aside reads, writes and backplane on one redis-server and on a Redis Cluster.</summary>
+[Trait("Category", "Integration")]
 public abstract class BooksApiTestsBase<TRedis>(CatalogApiFixture<TRedis> fixture)
     where TRedis : IRedisFixture, new()
 {
@@ -247,8 +248,6 @@ public abstract class BooksApiTestsBase<TRedis>(CatalogApiFixture<TRedis> fixtur
     }
 }
 
-[Trait("Category", "Integration")]
 public sealed class BooksApiTests(CatalogApiFixture fixture) : BooksApiTestsBase<RedisFixture>(fixture), IClassFixture<CatalogApiFixture>;
 
-[Trait("Category", "Integration")]
 public sealed class BooksApiClusterTests(CatalogApiClusterFixture fixture) : BooksApiTestsBase<RedisClusterFixture>(fixture), IClassFixture<CatalogApiClusterFixture>;

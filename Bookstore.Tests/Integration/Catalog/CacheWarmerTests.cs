@@ -10,6 +10,7 @@ using worker::Bookstore.Worker.Warming;
 namespace Bookstore.Tests.Integration.Catalog;
 
 /// <summary>The worker's warmer against the real API (in-process) and a real Redis: one redis-server, or a Redis Cluster.</summary>
+[Trait("Category", "Integration")]
 public abstract class CacheWarmerTestsBase<TFixture>(TFixture fixture) : IClassFixture<TFixture>
     where TFixture : class, IRedisFixture
 {
@@ -47,7 +48,6 @@ public abstract class CacheWarmerTestsBase<TFixture>(TFixture fixture) : IClassF
 }
 
 /// <summary>The warmer on one redis-server, and on one that goes away.</summary>
-[Trait("Category", "Integration")]
 public sealed class CacheWarmerTests(RedisFixture fixture) : CacheWarmerTestsBase<RedisFixture>(fixture)
 {
     [Fact(Timeout = 180_000)]
@@ -101,5 +101,4 @@ public sealed class CacheWarmerTests(RedisFixture fixture) : CacheWarmerTestsBas
 }
 
 /// <summary>The warmer's bulk writes on a Redis Cluster: batches whose keys are spread over every shard.</summary>
-[Trait("Category", "Integration")]
 public sealed class CacheWarmerClusterTests(RedisClusterFixture cluster) : CacheWarmerTestsBase<RedisClusterFixture>(cluster);
