@@ -48,12 +48,15 @@ public static class MonitoringApi
             health.IsConnected ? "connected" : "disconnected",
             ClientFigures(metrics.Snapshot()),
             new ConnectionFigures(health.IsConnected, health.ConnectionFailures, health.ConnectionRestorations, health.InternalErrors, Seconds(health.LastReconnectDuration)),
-            server is null ? null : new ServerFigures(
-                UnixSeconds(server.TakenAt), server.RedisVersion, server.Role, server.UsedMemoryBytes, server.MaxMemoryBytes, server.MemoryFragmentationRatio,
-                server.MaxMemoryPolicy, server.EvictedKeys, server.ExpiredKeys, server.ConnectedClients, server.OpsPerSecond,
-                server.KeyspaceHits, server.KeyspaceMisses, server.SlowLogLength, server.ConnectedReplicas, server.ReplicationLagBytes),
-            UnixSeconds(time.GetUtcNow())));
+            server is null ? null : FiguresOf(server),
+            UnixSeconds(time.GetUtcNow()),
+            server?.Nodes is { } nodes ? [.. nodes.Select(n => new NodeFigures(n.Endpoint, n.NodeRole, n.Shard, FiguresOf(n)))] : null));
     }
+
+    private static ServerFigures FiguresOf(RedisServerSnapshot server) => new(
+        UnixSeconds(server.TakenAt), server.RedisVersion, server.Role, server.UsedMemoryBytes, server.MaxMemoryBytes, server.MemoryFragmentationRatio,
+        server.MaxMemoryPolicy, server.EvictedKeys, server.ExpiredKeys, server.ConnectedClients, server.OpsPerSecond,
+        server.KeyspaceHits, server.KeyspaceMisses, server.SlowLogLength, server.ConnectedReplicas, server.ReplicationLagBytes);
 
     internal static Ok<CacheStatsResponse> CacheStats(CacheMetrics metrics, CacheL1Store l1, TimeProvider time)
     {
@@ -109,8 +112,16 @@ public static class MonitoringApi
         [property: JsonPropertyName("connection_status")] string ConnectionStatus,
         [property: JsonPropertyName("client")] ClientMetrics Client,
         [property: JsonPropertyName("connection")] ConnectionFigures Connection,
-        [property: JsonPropertyName("server"), Description("The server's INFO figures from the shared monitor; null until its first poll.")] ServerFigures? Server,
-        [property: JsonPropertyName("timestamp"), Description("When this answer was made, Unix seconds.")] double Timestamp);
+        [property: JsonPropertyName("server"), Description("The server's INFO figures from the shared monitor (a cluster's first primary); null until its first poll.")] ServerFigures? Server,
+        [property: JsonPropertyName("timestamp"), Description("When this answer was made, Unix seconds.")] double Timestamp,
+        [property: JsonPropertyName("nodes"), Description("Every node's figures where Redis is more than one server (a cluster's primaries and replicas); null for one server.")]
+        IReadOnlyList<NodeFigures>? Nodes = null);
+
+    internal sealed record NodeFigures(
+        [property: JsonPropertyName("endpoint")] string Endpoint,
+        [property: JsonPropertyName("role"), Description("primary or replica.")] string? Role,
+        [property: JsonPropertyName("shard"), Description("The cluster shard, numbered by its first hash slot (1, 2, 3).")] int? Shard,
+        [property: JsonPropertyName("server")] ServerFigures Server);
 
     internal sealed record ConnectionFigures(
         [property: JsonPropertyName("connected")] bool Connected,

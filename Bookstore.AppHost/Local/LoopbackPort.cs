@@ -43,6 +43,43 @@ public static class LoopbackPort
         return FindFree();
     }
 
+    /// <summary>
+    /// A loopback port for a Redis Cluster node: the port and its cluster bus port (the port + <see cref="ClusterBusOffset"/>)
+    /// both free right now and both below the kernel's ephemeral range (see <see cref="FindFreeBelowEphemeralRange"/>),
+    /// and none of <paramref name="taken"/> (ports chosen for other nodes but not bound yet).
+    /// </summary>
+    public static int FindFreeForClusterNode(IReadOnlyCollection<int> taken)
+    {
+        var highest = Math.Min(EphemeralRangeStart(), 65_536) - ClusterBusOffset;
+        for (var attempt = 0; attempt < 200 && highest > 11_000; attempt++)
+        {
+            var port = Random.Shared.Next(10_000, highest);
+            if (taken.Contains(port) || taken.Contains(port + ClusterBusOffset) || taken.Contains(port - ClusterBusOffset))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                using var bus = new TcpListener(IPAddress.Loopback, port + ClusterBusOffset);
+                probe.Start();
+                bus.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: another one.
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"No free pair of loopback ports (a port and the port + {ClusterBusOffset}) was found below the ephemeral range for a Redis Cluster node.");
+    }
+
+    /// <summary>How far above its port a Redis Cluster node listens for the cluster bus (Redis's default).</summary>
+    public const int ClusterBusOffset = 10_000;
+
     private static int EphemeralRangeStart()
     {
         try

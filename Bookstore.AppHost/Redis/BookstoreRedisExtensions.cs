@@ -4,6 +4,7 @@ using Aspire.Hosting.ApplicationModel;
 using Bookstore.AppHost.Local;
 using Bookstore.AppHost.Profiles;
 using Bookstore.AppHost.Redis;
+using Bookstore.Caching.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -87,6 +88,10 @@ public static class BookstoreRedisExtensions
             builder.Configuration[DataDirectoryKey]
             ?? Path.Combine(builder.AppHostDirectory, ".data", "redis", profile.Name.ToLowerInvariant()));
         var aclFile = Path.Combine(dataDirectory, RedisUsers.FileName);
+        if (profile.Topology == RedisTopology.Cluster)
+        {
+            return builder.AddLocalRedisCluster(name, profile, new(requested, mode, configFile, aclTemplate, dataDirectory, passwords, tls));
+        }
 
         var redis = mode == RedisMode.Container
             ? builder.AddContainerRedis(name, profile, configFile, aclFile, passwords)
@@ -94,13 +99,7 @@ public static class BookstoreRedisExtensions
 
         // Both modes: users.acl rendered with the generated passwords just before redis-server starts, mode 0600.
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis.Resource, async (_, cancellationToken) =>
-        {
-            Directory.CreateDirectory(dataDirectory);
-            var rendered = RedisUsers.Render(
-                await File.ReadAllTextAsync(aclTemplate, cancellationToken).ConfigureAwait(false),
-                await passwords.ResolveAsync(cancellationToken).ConfigureAwait(false));
-            await WriteOwnerOnlyFileAsync(aclFile, rendered, cancellationToken).ConfigureAwait(false);
-        });
+            await WriteUsersFileAsync(aclTemplate, aclFile, await passwords.ResolveAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false));
 
         return redis.WithAnnotation(new RedisUsersAnnotation(passwords, aclFile)).WithBookstoreRedisCommands();
     }
@@ -150,7 +149,7 @@ public static class BookstoreRedisExtensions
     }
 
     // Never special characters: StackExchange.Redis connection strings cannot carry commas.
-    private static IResourceBuilder<ParameterResource> AddPassword(IDistributedApplicationBuilder builder, string name) =>
+    internal static IResourceBuilder<ParameterResource> AddPassword(IDistributedApplicationBuilder builder, string name) =>
         builder.AddParameter(name, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
     private static IResourceBuilder<IResourceWithConnectionString> AddContainerRedis(
@@ -229,6 +228,11 @@ public static class BookstoreRedisExtensions
     public static IResourceBuilder<T> WithBookstoreRedisMonitor<T>(this IResourceBuilder<T> service, IResourceBuilder<IResourceWithConnectionString> cache)
         where T : IResourceWithEnvironment
     {
+        if (cache.Resource is RedisClusterResource cluster)
+        {
+            return service.WithEnvironment($"ConnectionStrings__{cache.Resource.Name}-monitor", cluster.MonitorConnectionString);
+        }
+
         if (cache.Resource.Annotations.OfType<RedisUsersAnnotation>().SingleOrDefault() is not { } users)
         {
             return service;
@@ -347,6 +351,14 @@ public static class BookstoreRedisExtensions
     private static string QuoteConfigValue(string value) =>
         "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
+    /// <summary><paramref name="aclTemplate"/> rendered with <paramref name="passwords"/> into <paramref name="aclFile"/> (mode 0600), its folder made first.</summary>
+    internal static async Task WriteUsersFileAsync(string aclTemplate, string aclFile, RedisUserPasswords passwords, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(aclFile)!);
+        var rendered = RedisUsers.Render(await File.ReadAllTextAsync(aclTemplate, cancellationToken).ConfigureAwait(false), passwords);
+        await WriteOwnerOnlyFileAsync(aclFile, rendered, cancellationToken).ConfigureAwait(false);
+    }
+
     internal static async Task WriteOwnerOnlyFileAsync(string path, string contents, CancellationToken cancellationToken)
     {
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
@@ -365,7 +377,7 @@ public static class BookstoreRedisExtensions
         }
     }
 
-    private static int? ReadPort(IConfiguration configuration)
+    internal static int? ReadPort(IConfiguration configuration)
     {
         var value = configuration[PortKey];
         if (string.IsNullOrWhiteSpace(value))

@@ -69,7 +69,8 @@ public sealed class RedisOptions : IValidatableObject
 
     /// <summary>
     /// How Redis is deployed (<c>Bookstore:Redis:Topology</c>: <c>single</c>, <c>replicated</c>, <c>cluster</c>); the AppHost
-    /// sets it from the profile. It decides which discovery commands the client may send.
+    /// sets it from the profile. It decides which discovery commands the client may send, and with <c>cluster</c> every
+    /// multi-key command keeps to one hash slot (an external Redis Cluster needs it set too).
     /// </summary>
     public RedisTopology Topology { get; set; } = RedisTopology.Single;
 
@@ -120,7 +121,8 @@ public sealed class RedisOptions : IValidatableObject
 
     /// <summary>
     /// Connect without the server commands a least-privilege ACL user lacks (INFO, CONFIG, CLUSTER, the tie-breaker key
-    /// and configuration channel). Turn off for Redis Cluster or Sentinel, whose discovery needs them.
+    /// and configuration channel); with <see cref="Topology"/> <c>cluster</c>, CLUSTER NODES and SLOTS are sent (the
+    /// cluster's discovery). Turn off for Sentinel, or for a server whose users may run those commands.
     /// </summary>
     public bool LeastPrivilegeHandshake { get; set; } = true;
 
@@ -134,6 +136,13 @@ public sealed class RedisOptions : IValidatableObject
             yield return new ValidationResult(
                 $"Tls:CaCertificateFile '{ca}' does not exist; give the path of the PEM certificate of the CA that issued the Redis server's certificate.",
                 [nameof(Tls)]);
+        }
+
+        if (Topology == RedisTopology.Cluster && Database is > 0)
+        {
+            yield return new ValidationResult(
+                $"Database is {Database}, but a Redis Cluster has database 0 only (Topology is cluster); leave Database unset or 0.",
+                [nameof(Database)]);
         }
 
         if (Tls.SslHost is { } host && (host.Length == 0 || host.Contains(',', StringComparison.Ordinal) || host.Contains(' ', StringComparison.Ordinal)))

@@ -48,13 +48,7 @@ internal static class RedisClientConfiguration
 
         if (options.LeastPrivilegeHandshake)
         {
-            // Through Sentinel the client must ask the Sentinels (SENTINEL GET-MASTER-ADDR-BY-NAME, REPLICAS), which
-            // let bookstore-app run that and nothing else; on the data nodes the user still has no SENTINEL.
-            RestrictHandshake(
-                configuration,
-                options.Topology == RedisTopology.Replicated || !string.IsNullOrEmpty(configuration.ServiceName)
-                    ? [.. ServerCommandsTheAppUserLacks.Where(c => c != "SENTINEL")]
-                    : ServerCommandsTheAppUserLacks);
+            RestrictHandshake(configuration, Lacking(ServerCommandsTheAppUserLacks, options.Topology, configuration.ServiceName));
         }
 
         ApplyTls(configuration, options.Tls);
@@ -86,10 +80,23 @@ internal static class RedisClientConfiguration
     public static IReadOnlyList<string> ServerCommandsTheMonitorUserLacks { get; } = ["CONFIG", "CLUSTER", "SENTINEL", "ROLE"];
 
     /// <summary>
+    /// <paramref name="lacking"/> under <paramref name="topology"/>. A Redis Cluster client must read the cluster's nodes
+    /// and slots (CLUSTER NODES and CLUSTER SLOTS, the two subcommands redis/users.acl grants the app and monitor users),
+    /// so CLUSTER stays in its command map there; every other command of the list stays out.
+    /// </summary>
+    public static IReadOnlyList<string> Lacking(IReadOnlyList<string> lacking, RedisTopology topology, string? serviceName = null) =>
+        topology == RedisTopology.Cluster ? [.. lacking.Where(command => command != "CLUSTER")]
+
+        // Through Sentinel (serviceName=) the client asks the Sentinels where the primary and replicas are; they let the
+        // user run that and nothing else, and on the data nodes the user still has no SENTINEL.
+        : topology == RedisTopology.Replicated || !string.IsNullOrEmpty(serviceName) ? [.. lacking.Where(command => command != "SENTINEL")]
+        : lacking;
+
+    /// <summary>
     /// Makes StackExchange.Redis connect with no command its ACL user is refused: without these it asks the server
     /// for INFO and CONFIG GET, subscribes to its configuration channel and reads its tie-breaker key (outside the
     /// <c>bookstore:</c> key and channel patterns). Those serve primary election in multi-primary setups, which a
-    /// single Redis (with or without read replicas) does not need; Cluster and Sentinel deployments turn this off.
+    /// single Redis (with or without read replicas) or a Redis Cluster (whose discovery is CLUSTER NODES and SLOTS) does not need.
     /// </summary>
     internal static void RestrictHandshake(ConfigurationOptions configuration, IReadOnlyList<string> unavailable)
     {

@@ -1,3 +1,4 @@
+using Bookstore.Caching.Configuration;
 using StackExchange.Redis;
 
 namespace Bookstore.Caching.Connection;
@@ -15,6 +16,9 @@ public sealed class RedisClientSettings
     /// which may read INFO, SLOWLOG and LATENCY and nothing else). Without it the monitor uses the service's credentials.
     /// </summary>
     public string? MonitorConnectionString { get; init; }
+
+    /// <summary>How Redis is deployed (<c>Bookstore:Redis:Topology</c>): in a cluster the monitor discovers every node too.</summary>
+    public RedisTopology Topology { get; init; }
 
     /// <summary>
     /// Whether a Redis was named (<c>ConnectionStrings:{name}</c>, Aspire's client settings or <c>REDIS_HOST</c>). A service
@@ -53,12 +57,8 @@ public sealed class RedisClientSettings
         if (string.IsNullOrEmpty(service.TieBreaker) && string.IsNullOrEmpty(service.ConfigurationChannel))
         {
             // The service connects the least-privilege way; the monitor likewise, except that INFO is its job.
-            // Through Sentinel the monitor, too, asks the Sentinels where the primary and replicas are.
             RedisClientConfiguration.RestrictHandshake(
-                configuration,
-                string.IsNullOrEmpty(configuration.ServiceName)
-                    ? RedisClientConfiguration.ServerCommandsTheMonitorUserLacks
-                    : [.. RedisClientConfiguration.ServerCommandsTheMonitorUserLacks.Where(c => c != "SENTINEL")]);
+                configuration, RedisClientConfiguration.Lacking(RedisClientConfiguration.ServerCommandsTheMonitorUserLacks, Topology, configuration.ServiceName));
         }
 
         configuration.AllowAdmin = true;

@@ -57,6 +57,9 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     /// <summary>1 from a restoration until its work is done: the health stays Degraded meanwhile.</summary>
     private int _restorationPending;
+
+    /// <summary>1 while a cluster topology refresh runs (see <see cref="RefreshClusterTopology"/>).</summary>
+    private int _refreshingTopology;
     private long? _disconnectedAt;
 
     /// <summary>
@@ -152,6 +155,32 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     /// <summary>Flags for read commands: <see cref="CommandFlags.PreferReplica"/> when configured.</summary>
     public CommandFlags ReadFlags { get; }
+
+    /// <summary>
+    /// Redis is a Cluster (<see cref="RedisOptions.Topology"/>): a command over several keys must keep to one hash slot,
+    /// and what concerns every key (a scan) must visit every primary.
+    /// </summary>
+    public bool IsCluster => _options.Topology == RedisTopology.Cluster;
+
+    /// <summary>
+    /// The servers that hold the keys: the primary, or in a cluster every primary that serves hash slots, as a connected
+    /// node last described the cluster (a failed primary whose slots its replica took over is left out; one that still
+    /// holds slots is kept, so a scan over every key fails while its shard is down rather than miss its keys).
+    /// </summary>
+    public IReadOnlyList<IServer> PrimaryServers()
+    {
+        var servers = _connection.GetServers();
+        var nodes = IsCluster
+            ? servers.Where(s => s.IsConnected && !s.IsReplica).Select(s => s.ClusterConfiguration).FirstOrDefault(c => c is not null)?.Nodes
+            : null;
+        if (nodes is null)
+        {
+            return [.. servers.Where(s => !s.IsReplica)];
+        }
+
+        var serving = nodes.Where(n => !n.IsReplica && n.Slots.Count > 0 && n.EndPoint is not null).Select(n => n.EndPoint!).ToHashSet();
+        return [.. servers.Where(s => serving.Contains(s.EndPoint))];
+    }
 
     /// <summary>
     /// Registers work to run each time a connection is restored after a failure, before the next PING and so before the
@@ -292,15 +321,18 @@ public sealed partial class RedisConnectionManager : BackgroundService
         }
     }
 
-    /// <summary>PINGs the server now and records the outcome; never throws for a Redis failure.</summary>
+    /// <summary>
+    /// PINGs the server now (in a cluster, every primary that serves slots) and records the outcome; never throws for a
+    /// Redis failure.
+    /// </summary>
     public async Task<RedisConnectionHealth> CheckAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
             // DemandMaster: with replicas the PING must reach the primary, which takes the writes; a replica answering
-            // while the primary is gone is not a healthy cache.
-            var roundTrip = await Database.PingAsync(CommandFlags.DemandMaster).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            // while the primary is gone is not a healthy cache. A cluster PINGs every primary.
+            var roundTrip = await (IsCluster ? PingEveryPrimaryAsync() : Database.PingAsync(CommandFlags.DemandMaster)).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
             _pingDuration.Record(roundTrip.TotalSeconds);
             if (await StillSeesTwoPrimariesAsync().ConfigureAwait(false))
             {
@@ -317,6 +349,15 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
             lock (_gate)
             {
+                if (IsCluster && _health.ConsecutiveFailures > 0)
+                {
+                    // Every shard has an answering primary again (its replica took over, or it came back): what the cache
+                    // could not send to that shard, and backplane messages a subscription there missed, are dealt with
+                    // before the health turns Healthy, as after a connection is restored.
+                    Volatile.Write(ref _restorationPending, 1);
+                    _restored.TrySetResult();
+                }
+
                 _health = _health with
                 {
                     LastCheck = _time.GetUtcNow(),
@@ -344,9 +385,50 @@ public sealed partial class RedisConnectionManager : BackgroundService
             {
                 ReportTimeout();
             }
+
+            if (IsCluster)
+            {
+                RefreshClusterTopology();
+            }
         }
 
         return Health;
+    }
+
+    /// <summary>The slowest PING round trip of the cluster's primaries (each one's, sent together); fails if one fails.</summary>
+    private async Task<TimeSpan> PingEveryPrimaryAsync()
+    {
+        var roundTrips = await Task.WhenAll(PrimaryServers().Select(server => server.PingAsync())).ConfigureAwait(false);
+        return roundTrips.DefaultIfEmpty(TimeSpan.Zero).Max();
+    }
+
+    /// <summary>
+    /// A primary did not answer: asks the cluster for its nodes and slots again (in the background, one refresh at a time),
+    /// so that once a replica has taken over the failed primary's slots, commands and the next PING go to it. Without
+    /// this the client learns of a failover only when a command is redirected (MOVED) or at its periodic check.
+    /// </summary>
+    private void RefreshClusterTopology()
+    {
+        if (Interlocked.CompareExchange(ref _refreshingTopology, 1, 0) == 0)
+        {
+            _ = RefreshClusterTopologyAsync();
+        }
+    }
+
+    private async Task RefreshClusterTopologyAsync()
+    {
+        try
+        {
+            await _connection.ConfigureAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            LogTopologyRefreshFailed(ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshingTopology, 0);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -430,8 +512,9 @@ public sealed partial class RedisConnectionManager : BackgroundService
             _failedConnections.Add((e.EndPoint?.ToString(), e.ConnectionType));
             _health = _health with { ConnectionFailures = _health.ConnectionFailures + 1, LastError = RedisFailure.Of(e.FailureType) };
 
-            // PING at once: with replicas the multiplexer stays connected when the primary goes, and only a PING that
-            // must reach the primary turns the health Degraded before the next interval.
+            // PING at once: with replicas or a cluster the multiplexer stays connected to the other nodes when a primary
+            // goes, so only a PING that must reach the primaries turns the health Degraded before the next interval (in a
+            // cluster it also starts the topology refresh that finds the promoted replica).
             _restored.TrySetResult();
         }
 
@@ -520,6 +603,9 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Redis answers again after {StalledMs} ms without answering")]
     private partial void LogAnswersAgain(double stalledMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the Redis Cluster's nodes and slots again failed; the next failed PING tries again")]
+    private partial void LogTopologyRefreshFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis health check failed after {ElapsedMs} ms")]
     private partial void LogHealthCheckFailed(double elapsedMs, Exception exception);

@@ -1,4 +1,5 @@
 using Bookstore.Caching.Connection;
+using Bookstore.Caching.Keys;
 using StackExchange.Redis;
 
 namespace Bookstore.Caching.Distributed;
@@ -31,8 +32,28 @@ public sealed class InvalidationStamps(RedisConnectionManager connection, Replic
 
     private static readonly AsyncLocal<WriteFence?> Current = new();
 
-    /// <summary>The stamp key of an entry: its key and <c>#inv</c> (no id holds '#'), under the same prefix and ACL pattern.</summary>
-    public static string StampKeyOf(string key) => key + "#inv";
+    /// <summary>
+    /// The stamp key of an entry: <c>bookstore:{&lt;key&gt;}#inv</c>. The braces make the entry's whole key the stamp's hash
+    /// tag, so in a Redis Cluster the stamp sits in the entry's hash slot, as the fenced write's script (one script over
+    /// both keys) requires; the <c>bookstore:</c> prefix keeps it under the app user's ACL key pattern. A key with a hash
+    /// tag of its own keeps that tag: <c>&lt;key&gt;#inv</c>. Cache keys hold no other brace (ids are letters, digits and
+    /// <c>- _ . :</c>); a key that does is refused, since no stamp key could share its slot for certain.
+    /// </summary>
+    public static string StampKeyOf(string key)
+    {
+        var open = key.IndexOf('{', StringComparison.Ordinal);
+        if (open >= 0 && key.IndexOf('}', open + 1) > open + 1)
+        {
+            return key + "#inv";
+        }
+
+        if (open >= 0 || key.Contains('}', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Cache key '{key}' holds a brace that is not a hash tag; cache keys hold none.", nameof(key));
+        }
+
+        return string.Concat(CacheKeyBuilder.Prefix, "{", key, "}#inv");
+    }
 
     /// <summary>Whether an invalidation can reach Redis now (connected and answering).</summary>
     public bool CanReachRedis => connection.Connection.IsConnected && connection.IsResponsive;

@@ -41,6 +41,7 @@ public static class BookstoreCachingExtensions
         var clientSettings = new RedisClientSettings
         {
             MonitorConnectionString = builder.Configuration.GetConnectionString(connectionName + "-monitor"),
+            Topology = redisOptions.Topology,
         };
         builder.Services.AddSingleton(clientSettings);
         builder.AddRedisClient(

@@ -11,10 +11,11 @@ using StackExchange.Redis;
 namespace Bookstore.Caching.Monitoring;
 
 /// <summary>
-/// Polls INFO, SLOWLOG LEN and LATENCY LATEST every <see cref="RedisOptions.HealthCheckIntervalSeconds"/> (and, at
-/// <see cref="RedisMonitoringLevel.Full"/> and above, INFO commandstats: calls and time per command), publishes
-/// them as <c>Bookstore.Redis</c> instruments and stores the snapshot in Redis for every replica's
-/// <c>/redis/metrics</c>. Every service may run it; a lease key makes exactly one of them the poller per deployment.
+/// Polls INFO, SLOWLOG LEN and LATENCY LATEST of every node (the server, or a cluster's primaries and replicas) every
+/// <see cref="RedisOptions.HealthCheckIntervalSeconds"/> (and, at <see cref="RedisMonitoringLevel.Full"/> and above, INFO
+/// commandstats: calls and time per command), publishes them as <c>Bookstore.Redis</c> instruments (one measurement per
+/// node, with its <c>endpoint</c>, <c>role</c> and, in a cluster, <c>shard</c>) and stores the snapshot in Redis for every
+/// replica's <c>/redis/metrics</c>. Every service may run it; a lease key makes exactly one of them the poller per deployment.
 /// Server commands need a connection of their own with admin commands enabled (and, with ACLs, the monitoring
 /// user's credentials): that connection is the one deliberate second multiplexer, opened only by the poller.
 /// The poller also compares the server's maxmemory, maxclients and maxmemory-policy with what the service was told to
@@ -93,12 +94,74 @@ public sealed partial class RedisServerMonitor : BackgroundService
         }
     }
 
-    /// <summary>Takes a snapshot now on the admin connection (opened on first use). Throws on a Redis failure.</summary>
+    /// <summary>
+    /// Takes a snapshot now on the admin connection (opened on first use): of the server, or of every node the connection
+    /// knows (a cluster's primaries and replicas), the first primary's figures at the top. A node that does not answer is
+    /// left out of the snapshot and logged; throws when no node answers.
+    /// </summary>
     public async Task<RedisServerSnapshot> PollAsync(CancellationToken cancellationToken)
     {
         _admin ??= await ConnectionMultiplexer.ConnectAsync(_clientSettings.ForMonitoring()).ConfigureAwait(false);
-        var endpoint = _admin.GetEndPoints()[0];
-        var server = _admin.GetServer(endpoint);
+        var servers = _admin.GetServers();
+        if (servers.Length == 1)
+        {
+            return _latest = await PollNodeAsync(servers[0], shard: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        var shards = ShardsOf(servers);
+        var polls = servers.Select(server => PollNodeOrNullAsync(server, shards.GetValueOrDefault(server.EndPoint), cancellationToken)).ToArray();
+        var nodes = (await Task.WhenAll(polls).ConfigureAwait(false)).OfType<RedisServerSnapshot>()
+            .OrderBy(n => n.Shard ?? int.MaxValue).ThenBy(n => n.NodeRole == "primary" ? 0 : 1).ThenBy(n => n.Endpoint, StringComparer.Ordinal)
+            .ToArray();
+        if (nodes.Length == 0)
+        {
+            throw new RedisException($"None of the {servers.Length} Redis nodes answered the server monitor.");
+        }
+
+        var first = nodes.FirstOrDefault(n => n.NodeRole == "primary") ?? nodes[0];
+        return _latest = first with { Nodes = nodes };
+    }
+
+    private async Task<RedisServerSnapshot?> PollNodeOrNullAsync(IServer server, int? shard, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PollNodeAsync(server, shard, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            LogNodePollFailed(server.EndPoint.ToString() ?? string.Empty, ex.GetType().Name);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The shard of each node of a cluster, numbered by the first hash slot of its primary (1, 2, 3), as a connected
+    /// primary describes the cluster; empty for a server that is not part of a cluster.
+    /// </summary>
+    private static Dictionary<System.Net.EndPoint, int?> ShardsOf(IServer[] servers)
+    {
+        var nodes = servers.Where(s => s.IsConnected && !s.IsReplica).Select(s => s.ClusterConfiguration).FirstOrDefault(c => c is not null)?.Nodes;
+        var shards = new Dictionary<System.Net.EndPoint, int?>();
+        if (nodes is null)
+        {
+            return shards;
+        }
+
+        var primaries = nodes.Where(n => !n.IsReplica && n.Slots.Count > 0).OrderBy(n => n.Slots.Min(range => range.From)).ToList();
+        foreach (var node in nodes.Where(n => n.EndPoint is not null))
+        {
+            var primary = node.IsReplica ? nodes.FirstOrDefault(n => n.NodeId == node.ParentNodeId) : node;
+            var index = primary is null ? -1 : primaries.IndexOf(primary);
+            shards[node.EndPoint!] = index < 0 ? null : index + 1;
+        }
+
+        return shards;
+    }
+
+    private async Task<RedisServerSnapshot> PollNodeAsync(IServer server, int? shard, CancellationToken cancellationToken)
+    {
+        var endpoint = server.EndPoint;
         var info = RedisInfoParser.Parse(await server.InfoRawAsync().WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false) ?? string.Empty);
         var slowLogLength = (long)await server.ExecuteAsync("SLOWLOG", "LEN").WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
         var latency = await server.LatencyLatestAsync().WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
@@ -127,8 +190,8 @@ public sealed partial class RedisServerMonitor : BackgroundService
             SlowLogLength: slowLogLength,
             LatencyEvents: [.. latency.Select(e => new RedisLatencyEvent(e.EventName, e.DurationMilliseconds, e.MaxDurationMilliseconds))],
             MaxClients: info.ContainsKey("maxclients") ? RedisInfoParser.Long(info, "maxclients") : null,
-            Commands: commands);
-        _latest = snapshot;
+            Commands: commands,
+            Shard: shard);
         return snapshot;
     }
 
@@ -204,22 +267,23 @@ public sealed partial class RedisServerMonitor : BackgroundService
     private void Counter(Meter meter, string name, string description, Func<RedisServerSnapshot, long> read) =>
         meter.CreateObservableCounter(name, () => Observe(read), "{key}", description);
 
+    /// <summary>One measurement per node polled, with its <c>endpoint</c>, <c>role</c> (primary, replica) and, in a cluster, <c>shard</c>.</summary>
     private IEnumerable<Measurement<T>> Observe<T>(Func<RedisServerSnapshot, T> read)
         where T : struct
     {
-        if (_latest is { } snapshot)
+        foreach (var node in _latest?.EveryNode ?? [])
         {
-            yield return new Measurement<T>(read(snapshot));
+            yield return new Measurement<T>(read(node), NodeTags(node));
         }
     }
 
     private IEnumerable<Measurement<long>> ObserveLatency()
     {
-        if (_latest is { } snapshot)
+        foreach (var node in _latest?.EveryNode ?? [])
         {
-            foreach (var latencyEvent in snapshot.LatencyEvents)
+            foreach (var latencyEvent in node.LatencyEvents)
             {
-                yield return new Measurement<long>(latencyEvent.LatestMs, new KeyValuePair<string, object?>("event", latencyEvent.Event));
+                yield return new Measurement<long>(latencyEvent.LatestMs, [.. NodeTags(node), new("event", latencyEvent.Event)]);
             }
         }
     }
@@ -227,14 +291,24 @@ public sealed partial class RedisServerMonitor : BackgroundService
     private IEnumerable<Measurement<T>> ObserveCommands<T>(Func<RedisCommandStats, T> read)
         where T : struct
     {
-        foreach (var command in _latest?.Commands ?? [])
+        foreach (var node in _latest?.EveryNode ?? [])
         {
-            yield return new Measurement<T>(read(command), new KeyValuePair<string, object?>("command", command.Command));
+            foreach (var command in node.Commands ?? [])
+            {
+                yield return new Measurement<T>(read(command), [.. NodeTags(node), new("command", command.Command)]);
+            }
         }
     }
 
+    private static KeyValuePair<string, object?>[] NodeTags(RedisServerSnapshot node) => node.Shard is { } shard
+        ? [new("endpoint", node.Endpoint), new("role", node.NodeRole), new("shard", shard.ToString(System.Globalization.CultureInfo.InvariantCulture))]
+        : [new("endpoint", node.Endpoint), new("role", node.NodeRole)];
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis at {Endpoint} does not run with the settings this service expects: {Differences}. Set the server or the service's settings so they agree")]
     private partial void LogSettingsDiffer(string endpoint, string differences);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis server monitor could not poll the node {Endpoint} ({Reason}); the others were polled")]
+    private partial void LogNodePollFailed(string endpoint, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis server monitor could not poll the server")]
     private partial void LogPollFailed(Exception exception);

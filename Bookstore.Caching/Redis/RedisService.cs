@@ -120,13 +120,8 @@ public sealed partial class RedisService(
         long deleted = 0;
         try
         {
-            foreach (var server in connection.Connection.GetServers())
+            foreach (var server in connection.PrimaryServers())
             {
-                if (server.IsReplica)
-                {
-                    continue;
-                }
-
                 var keys = new List<RedisKey>(UnlinkBatch);
                 await foreach (var key in server.KeysAsync(Db.Database, pattern, UnlinkBatch).WithCancellation(cancellationToken).ConfigureAwait(false))
                 {
@@ -244,8 +239,7 @@ public sealed partial class RedisService(
         var results = new CacheLookup<T>[keys.Count];
         try
         {
-            var values = await Db.StringGetAsync(redisKeys, PrimaryRead)
-                .WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            var values = await StringGetAsync(redisKeys).WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
             metrics.RecordOperation("get_many", cacheType, Stopwatch.GetElapsedTime(started));
             for (var i = 0; i < values.Length; i++)
             {
@@ -296,8 +290,7 @@ public sealed partial class RedisService(
             bool written;
             if (expiry is null)
             {
-                var pairs = encoded.Select(e => new KeyValuePair<RedisKey, RedisValue>(e.Key, e.Payload)).ToArray();
-                written = await Db.StringSetAsync(pairs).WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
+                written = await StringSetAsync(encoded).WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -363,7 +356,7 @@ public sealed partial class RedisService(
         return segment.IsEmpty ? "default" : segment.ToString();
     }
 
-    /// <summary>UNLINK (frees the values off the main thread) of the keys gathered; empties the list.</summary>
+    /// <summary>UNLINK (frees the values off the main thread) of the keys gathered, one command per hash slot; empties the list.</summary>
     private async Task<long> UnlinkAsync(List<RedisKey> keys)
     {
         if (keys.Count == 0)
@@ -371,9 +364,42 @@ public sealed partial class RedisService(
             return 0;
         }
 
-        var deleted = await Db.ExecuteAsync("UNLINK", [.. keys.Cast<object>()]).WaitAsync(connection.OperationTimeout).ConfigureAwait(false);
+        var unlinks = HashSlotGroups.Of(connection.Connection, connection.IsCluster, keys)
+            .Select(group => Db.ExecuteAsync("UNLINK", [.. group.Select(i => (object)keys[i])]));
+        var deleted = await Task.WhenAll(unlinks).WaitAsync(connection.OperationTimeout).ConfigureAwait(false);
         keys.Clear();
-        return (long)deleted;
+        return deleted.Sum(count => (long)count);
+    }
+
+    /// <summary>MGET of <paramref name="keys"/>, one command per hash slot; the values in the keys' order.</summary>
+    private async Task<RedisValue[]> StringGetAsync(RedisKey[] keys)
+    {
+        var groups = HashSlotGroups.Of(connection.Connection, connection.IsCluster, keys);
+        if (groups.Count == 1)
+        {
+            return await Db.StringGetAsync(keys, PrimaryRead).ConfigureAwait(false);
+        }
+
+        var values = new RedisValue[keys.Length];
+        await Task.WhenAll(groups.Select(async group =>
+        {
+            var read = await Db.StringGetAsync([.. group.Select(i => keys[i])], PrimaryRead).ConfigureAwait(false);
+            for (var i = 0; i < group.Length; i++)
+            {
+                values[group[i]] = read[i];
+            }
+        })).ConfigureAwait(false);
+        return values;
+    }
+
+    /// <summary>MSET of <paramref name="entries"/> (no expiry), one command per hash slot; true when every one succeeded.</summary>
+    private async Task<bool> StringSetAsync(List<(RedisKey Key, byte[] Payload)> entries)
+    {
+        var keys = entries.ConvertAll(e => e.Key);
+        var sets = HashSlotGroups.Of(connection.Connection, connection.IsCluster, keys)
+            .Select(group => Db.StringSetAsync([.. group.Select(i => new KeyValuePair<RedisKey, RedisValue>(entries[i].Key, entries[i].Payload))]));
+        var written = await Task.WhenAll(sets).ConfigureAwait(false);
+        return Array.TrueForAll(written, ok => ok);
     }
 
     private async Task<CounterResult> AddAsync(string operation, string key, long by, CancellationToken cancellationToken)

@@ -6,12 +6,14 @@ using StackExchange.Redis;
 
 namespace Bookstore.Tests.Integration;
 
+/// <summary>The typed cache on one redis-server (<see cref="CacheServiceTests"/>) and a Redis Cluster (<see cref="CacheServiceClusterTests"/>).</summary>
 [Trait("Category", "Integration")]
-public sealed class CacheServiceTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
+public abstract class CacheServiceTestsBase<TFixture>(TFixture redisServer) : IClassFixture<TFixture>
+    where TFixture : class, IRedisFixture
 {
-    private static readonly Book Dune = new(1, "Dune", ["Frank Herbert"], 4.25, 1_000_000);
+    protected static readonly Book Dune = new(1, "Dune", ["Frank Herbert"], 4.25, 1_000_000);
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task FirstReadIsAMissThenL1ThenL2FromAnotherInstance()
@@ -162,6 +164,10 @@ public sealed class CacheServiceTests(RedisFixture redisServer) : IClassFixture<
         Assert.True((await cache.GetAsync<UserProfile>(CacheType.Users, "4", Ct)).Found);
     }
 
+}
+
+public sealed class CacheServiceTests(RedisFixture redisServer) : CacheServiceTestsBase<RedisFixture>(redisServer)
+{
     [Fact]
     public async Task TrySetSaysWhetherRedisHoldsTheEntryWhereSetLetsTheFailureGo()
     {
@@ -181,3 +187,6 @@ public sealed class CacheServiceTests(RedisFixture redisServer) : IClassFixture<
         await cache.SetAsync(CacheType.Sessions, "3", "lost", [CacheTags.User(3)], Ct);
     }
 }
+
+/// <summary>The typed cache on a Redis Cluster: L2, tags, invalidation and the backplane across shards.</summary>
+public sealed class CacheServiceClusterTests(RedisClusterFixture cluster) : CacheServiceTestsBase<RedisClusterFixture>(cluster);

@@ -7,7 +7,8 @@ namespace Bookstore.Tests.Integration;
 
 /// <summary><see cref="ICacheService.ClearTypeAsync"/>: one type flushed in every level and instance, the others kept.</summary>
 [Trait("Category", "Integration")]
-public sealed class CacheTypeClearTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
+public abstract class CacheTypeClearTestsBase<TFixture>(TFixture redisServer) : IClassFixture<TFixture>
+    where TFixture : class, IRedisFixture
 {
     private static readonly Book Dune = new(1, "Dune", ["Frank Herbert"], 4.25, 1_000_000);
 
@@ -67,3 +68,8 @@ public sealed class CacheTypeClearTests(RedisFixture redisServer) : IClassFixtur
         Assert.True((await cache.GetAsync<Book>(CacheType.Books, "1", Ct)).Found);
     }
 }
+
+public sealed class CacheTypeClearTests(RedisFixture redisServer) : CacheTypeClearTestsBase<RedisFixture>(redisServer);
+
+/// <summary>Clearing a type on a Redis Cluster: a Persistent type's keys are scanned and unlinked on every primary.</summary>
+public sealed class CacheTypeClearClusterTests(RedisClusterFixture cluster) : CacheTypeClearTestsBase<RedisClusterFixture>(cluster);

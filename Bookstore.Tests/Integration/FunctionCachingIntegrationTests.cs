@@ -8,13 +8,14 @@ namespace Bookstore.Tests.Integration;
 
 /// <summary>[CacheResult] methods on the real CacheService and Redis.</summary>
 [Trait("Category", "Integration")]
-public sealed class FunctionCachingIntegrationTests
+public abstract class FunctionCachingIntegrationTestsBase<TFixture>(TFixture redis) : IClassFixture<TFixture>
+    where TFixture : class, IRedisFixture
 {
     [Fact]
     public async Task ResultsAreCachedInRedisAndUserInvalidationRemovesThem()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await RedisServer.StartAsync();
+        var server = await redis.FlushedAsync();
         using var host = await CachingHost.StartWithCacheAsync(server, services => services
             .AddSingleton<CallLog>()
             .AddCachedResults<IBookQueries, BookQueries>(ServiceLifetime.Singleton));
@@ -40,3 +41,7 @@ public sealed class FunctionCachingIntegrationTests
         Assert.Equal(2, log.Count("GetBookDetailsAsync"));
     }
 }
+
+public sealed class FunctionCachingIntegrationTests(RedisFixture redis) : FunctionCachingIntegrationTestsBase<RedisFixture>(redis);
+
+public sealed class FunctionCachingIntegrationClusterTests(RedisClusterFixture cluster) : FunctionCachingIntegrationTestsBase<RedisClusterFixture>(cluster);

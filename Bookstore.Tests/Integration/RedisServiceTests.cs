@@ -10,10 +10,12 @@ using StackExchange.Redis;
 
 namespace Bookstore.Tests.Integration;
 
+/// <summary><see cref="IRedisService"/> against one redis-server (<see cref="RedisServiceTests"/>) and a Redis Cluster (<see cref="RedisServiceClusterTests"/>).</summary>
 [Trait("Category", "Integration")]
-public sealed class RedisServiceTests(RedisFixture redisServer) : IClassFixture<RedisFixture>
+public abstract class RedisServiceTestsBase<TFixture>(TFixture redisServer) : IClassFixture<TFixture>
+    where TFixture : class, IRedisFixture
 {
-    private static readonly Book Dune = new(1, "Dune", ["Frank Herbert"], 4.25, 1_000_000, "9780441013593", 1965, "eng");
+    protected static readonly Book Dune = new(1, "Dune", ["Frank Herbert"], 4.25, 1_000_000, "9780441013593", 1965, "eng");
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -81,9 +83,9 @@ public sealed class RedisServiceTests(RedisFixture redisServer) : IClassFixture<
 
         var books = Enumerable.Range(1, 50).Select(i => Dune with { Id = i, Title = $"Book {i}" }).ToList();
         Assert.True(await redis.SetManyAsync(books.Select(b => KeyValuePair.Create($"book:{b.Id}", b)).ToList(), TimeSpan.FromMinutes(10), Ct));
-        Assert.True(await redis.SetManyAsync([KeyValuePair.Create("book:persistent", Dune)], RedisService.NoExpiry, Ct));
+        Assert.True(await redis.SetManyAsync([KeyValuePair.Create("book:persistent", Dune), KeyValuePair.Create("book:kept", Dune), KeyValuePair.Create("book:held", Dune)], RedisService.NoExpiry, Ct));
 
-        var keys = books.Select(b => $"book:{b.Id}").Append("book:missing").Append("book:persistent").ToList();
+        var keys = books.Select(b => $"book:{b.Id}").Append("book:missing").Append("book:held").Append("book:persistent").ToList();
         var read = await redis.GetManyAsync<Book>(keys, Ct);
 
         Assert.Equal(keys.Count, read.Count);
@@ -93,9 +95,11 @@ public sealed class RedisServiceTests(RedisFixture redisServer) : IClassFixture<
             Assert.Equal(books[i].Title, read[i].Value!.Title);
         }
 
-        Assert.False(read[^2].Found);
+        Assert.False(read[^3].Found);
+        Assert.True(read[^2].Found);
         Assert.True(read[^1].Found);
         Assert.Null((await redis.TimeToLiveAsync("book:persistent", Ct)).Value);
+        Assert.Null((await redis.TimeToLiveAsync("book:kept", Ct)).Value);
         Assert.NotNull((await redis.TimeToLiveAsync("book:7", Ct)).Value);
     }
 
@@ -244,6 +248,10 @@ public sealed class RedisServiceTests(RedisFixture redisServer) : IClassFixture<
         Assert.False(await db.KeyExistsAsync("bookstore:book:1"));
     }
 
+}
+
+public sealed class RedisServiceTests(RedisFixture redisServer) : RedisServiceTestsBase<RedisFixture>(redisServer)
+{
     [Fact(Timeout = 120_000)]
     public async Task EveryCallReturnsWithinItsTimeoutWhileRedisIsDownAndSucceedsAfterItReturns()
     {
@@ -301,3 +309,6 @@ public sealed class RedisServiceTests(RedisFixture redisServer) : IClassFixture<
         Assert.True(elapsed <= limit, $"The call took {elapsed.TotalMilliseconds:F0} ms; its timeout allows {limit.TotalMilliseconds:F0} ms.");
     }
 }
+
+/// <summary>The same operations on a Redis Cluster: keys of one call spread over every shard, no CROSSSLOT refusal.</summary>
+public sealed class RedisServiceClusterTests(RedisClusterFixture cluster) : RedisServiceTestsBase<RedisClusterFixture>(cluster);

@@ -1,12 +1,7 @@
-using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Bookstore.Api.Catalog;
 using Bookstore.Tests.Integration.Catalog;
 using Bookstore.Tests.Support;
-using Microsoft.AspNetCore.Builder;
 using StackExchange.Redis;
 
 namespace Bookstore.Tests.Reliability;
@@ -21,12 +16,6 @@ namespace Bookstore.Tests.Reliability;
 [Collection(QuietMachineCollection.Name)]
 public sealed class HungRedisTests
 {
-    private const int RequestsPerSecond = 40;
-    private const int HotIdCount = 20;
-
-    /// <summary>One request in this many is a write (a title change of a book read before the run, each book once).</summary>
-    private const int WriteEvery = 10;
-
     private static readonly TimeSpan StallAt = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ResumeAt = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan RunFor = TimeSpan.FromSeconds(30);
@@ -44,90 +33,38 @@ public sealed class HungRedisTests
         await using var redis = await RedisServer.StartAsync();
         using var data = new TemporaryDirectory("bookstore-hung-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
-        using var http = api.CreateClient();
-        using var admin = api.CreateAdminClient();
-        http.Timeout = admin.Timeout = TimeSpan.FromSeconds(15);
+        using var load = new CatalogLoad(api);
+        await load.PrepareAsync(RunFor, firstId: 800_000, ct);
 
-        var writes = (int)(RunFor.TotalSeconds * RequestsPerSecond / WriteEvery) + 10;
-        await api.Store.UpsertImportedBooksAsync(
-            [.. Enumerable.Range(1, (int)(RunFor.TotalSeconds * RequestsPerSecond))
-                .Select(i => new ImportedBook(800_000 + i, $"Hung Book {i}", [$"Author {i % 89}"], 3.5, 100_000 - i, null, 1950 + (i % 50), "eng", null))],
-            Ct);
-        var ids = (await api.Store.GetMostPopularBooksAsync(CatalogBulkApi.MaxPopularBooks, Ct)).Select(b => b.Id).ToArray();
-        var hot = ids[..HotIdCount];
-        var writable = new ConcurrentQueue<int>(ids[HotIdCount..(HotIdCount + writes)]);
-        var cold = new ConcurrentQueue<int>(ids[(HotIdCount + writes)..]);
+        var run = new Run();
+        await load.RunAsync(RunFor, clock => StallAsync(redis, stall, run, clock), ct);
 
-        // Every book the run reads or writes is cached before it starts (L1 and L2), so a lost invalidation would show.
-        foreach (var id in ids[..(HotIdCount + writes)])
-        {
-            using var warm = await http.GetAsync(new Uri($"/books/{id}", UriKind.Relative), Ct);
-            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
-        }
-
-        var run = new ApiLoadRun();
-        var phases = new Phases();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var stalling = StallAsync(redis, stall, phases, run);
-        var probes = run.ProbeAsync(http, stop.Token);
-
-        var inFlight = new List<Task>();
-        var sent = 0;
-        var random = new Random(17);
-        using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1000.0 / RequestsPerSecond)))
-        {
-            while (run.Elapsed < RunFor && await timer.WaitForNextTickAsync(Ct))
-            {
-                for (var due = (int)(run.Elapsed.TotalSeconds * RequestsPerSecond); sent < due; sent++)
-                {
-                    inFlight.Add(sent % WriteEvery == WriteEvery - 1
-                        ? run.WriteBookAsync(admin, writable.TryDequeue(out var w) ? w : throw new InvalidOperationException("Out of books to write."), sent, TitleOf(sent), Ct)
-                        : sent % 2 == 0
-                            ? run.ReadBookAsync(http, hot[random.Next(hot.Length)], "hot", Ct)
-                            : run.ReadBookAsync(http, cold.TryDequeue(out var c) ? c : throw new InvalidOperationException("Out of cold ids."), "cold", Ct));
-                }
-            }
-        }
-
-        await Task.WhenAll(inFlight);
-        await stalling;
-        await stop.CancelAsync();
-        await probes;
-
-        var table = run.Table($"{stall} at {phases.StalledAt.TotalSeconds:F1} s, over at {phases.ResumedAt.TotalSeconds:F1} s", phases.StalledAt, phases.ResumedAt, "stalled");
+        var table = load.Table($"{stall} at {run.StalledAt.TotalSeconds:F1} s, over at {run.ResumedAt.TotalSeconds:F1} s", ("before", TimeSpan.Zero), ("stalled", run.StalledAt), ("after", run.ResumedAt));
         TestContext.Current.TestOutputHelper?.WriteLine(table);
-        var requests = run.Requests.ToArray();
-        Assert.True(requests.Length >= RunFor.TotalSeconds * RequestsPerSecond * 0.9, $"the load ran at its rate ({requests.Length} requests)\n{table}");
-        Assert.True(phases.StalledAt > TimeSpan.Zero && phases.ResumedAt > phases.StalledAt, "the stall happened within the run");
+        var requests = load.Requests.ToArray();
+        Assert.True(run.StalledAt > TimeSpan.Zero && run.ResumedAt > run.StalledAt, "the stall happened within the run");
 
         // No 500 anywhere; every read a 200 (L1 for the hot books, the store for the others); writes 200 or 503.
-        Assert.True(requests.All(r => r.Status != 500 && r.Status != 0), $"no request failed; these did: {ApiLoadRun.Describe(requests.Where(r => r.Status is 500 or 0))}\n{table}");
-        Assert.True(requests.Where(r => r.Kind != "write").All(r => r.Status == 200), $"every read answered 200; not: {ApiLoadRun.Describe(requests.Where(r => r.Kind != "write" && r.Status != 200))}\n{table}");
-        Assert.True(requests.Where(r => r.Kind == "write").All(r => r.Status is 200 or 503), $"writes answered 200 or 503; not: {ApiLoadRun.Describe(requests.Where(r => r.Kind == "write" && r.Status is not (200 or 503)))}\n{table}");
-        Assert.True(requests.All(r => r.Took <= SlowestAllowed), $"no request took over {SlowestAllowed.TotalSeconds} s; these did: {ApiLoadRun.Describe(requests.Where(r => r.Took > SlowestAllowed))}\n{table}");
-        Assert.Contains(requests, r => r.Kind == "hot" && r.SentAt > phases.StalledAt && r.SentAt < phases.ResumedAt);
+        load.AssertEveryRequestAnswered(RunFor, table);
+        Assert.True(requests.All(r => r.Took <= SlowestAllowed), $"no request took over {SlowestAllowed.TotalSeconds} s; these did: {CatalogLoad.Describe(requests.Where(r => r.Took > SlowestAllowed))}\n{table}");
+        Assert.Contains(requests, r => r.Kind == "hot" && r.SentAt > run.StalledAt && r.SentAt < run.ResumedAt);
 
         // Readiness: Degraded within 5 s of the stall, Healthy within 5 s of its end and from then on.
-        var health = run.Probes.OrderBy(p => p.SentAt).ToArray();
-        Assert.All(health.Where(p => p.AnsweredAt < phases.StalledAt), p => Assert.Equal("Healthy", p.Body));
-        var degraded = health.FirstOrDefault(p => p.SentAt > phases.StalledAt && p.Body == "Degraded");
-        Assert.True(degraded is not null && degraded.AnsweredAt - phases.StalledAt <= HealthWithin, $"/health Degraded within {HealthWithin.TotalSeconds} s of the stall\n{table}");
-        var healthy = health.FirstOrDefault(p => p.SentAt > phases.ResumedAt && p.Body == "Healthy");
-        Assert.True(healthy is not null && healthy.AnsweredAt - phases.ResumedAt <= HealthWithin, $"/health Healthy within {HealthWithin.TotalSeconds} s of the stall's end\n{table}");
+        var health = load.Probes.OrderBy(p => p.SentAt).ToArray();
+        Assert.All(health.Where(p => p.AnsweredAt < run.StalledAt), p => Assert.Equal("Healthy", p.Body));
+        var degraded = health.FirstOrDefault(p => p.SentAt > run.StalledAt && p.Body == "Degraded");
+        Assert.True(degraded is not null && degraded.AnsweredAt - run.StalledAt <= HealthWithin, $"/health Degraded within {HealthWithin.TotalSeconds} s of the stall\n{table}");
+        var healthy = health.FirstOrDefault(p => p.SentAt > run.ResumedAt && p.Body == "Healthy");
+        Assert.True(healthy is not null && healthy.AnsweredAt - run.ResumedAt <= HealthWithin, $"/health Healthy within {HealthWithin.TotalSeconds} s of the stall's end\n{table}");
         Assert.All(health.Where(p => p.SentAt > healthy.AnsweredAt), p => Assert.Equal("Healthy", p.Body));
 
         // No acknowledged write lost: every book written with a 200 reads back with its new title, here and from Redis.
-        var acknowledged = requests.Where(r => r.Kind == "write" && r.Status == 200).ToArray();
-        Assert.Contains(acknowledged, r => r.SentAt > phases.StalledAt && r.SentAt < phases.ResumedAt);
-        foreach (var write in acknowledged)
-        {
-            var book = await http.GetFromJsonAsync<JsonElement>(new Uri($"/books/{write.Id}", UriKind.Relative), Ct);
-            Assert.True(book.GetProperty("title").GetString() == TitleOf(write.Sequence),
-                $"Book {write.Id}, written at {write.SentAt.TotalSeconds:F1} s (200), reads back as '{book.GetProperty("title").GetString()}'\n{table}");
-        }
+        Assert.Contains(requests, r => r.Kind == "write" && r.Status == 200 && r.SentAt > run.StalledAt && r.SentAt < run.ResumedAt);
+        var lost = await load.LostWritesAsync(ct);
+        Assert.True(lost.Count == 0, string.Join("\n", lost) + "\n" + table);
     }
 
-    private static async Task StallAsync(RedisServer redis, string stall, Phases run, ApiLoadRun clock)
+    private static async Task StallAsync(RedisServer redis, string stall, Run run, Stopwatch clock)
     {
         await Task.Delay(StallAt, Ct);
         if (stall == "SIGSTOP")
@@ -149,10 +86,8 @@ public sealed class HungRedisTests
         await Task.Delay(run.ResumedAt - clock.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero, Ct);
     }
 
-    private static string TitleOf(int sequence) => $"Written during the run, request {sequence}";
-
-    /// <summary>When the stall began and ended, on the run's clock.</summary>
-    private sealed class Phases
+    /// <summary>When the stall began and ended on the run's clock.</summary>
+    private sealed class Run
     {
         public TimeSpan StalledAt { get; set; }
 

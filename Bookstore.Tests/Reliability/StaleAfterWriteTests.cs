@@ -19,9 +19,10 @@ namespace Bookstore.Tests.Reliability;
 /// was down (docs/operations.md, "No stale book after a write").
 /// </summary>
 [Trait("Category", "Reliability")]
-public sealed class StaleAfterWriteTests
+public abstract class StaleAfterWriteTestsBase<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : class, IRedisFixture
 {
-    private const int BookId = 3;
+    protected const int BookId = 3;
 
     private static readonly TimeSpan Watch = TimeSpan.FromSeconds(3);
 
@@ -31,14 +32,15 @@ public sealed class StaleAfterWriteTests
     public async Task AReadThatLoadedTheOldBookBeforeAnUpdateDoesNotCacheItAfterTheUpdatesInvalidation()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await fixture.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-stale-race-");
         var sqlite = Path.Combine(data.Path, "catalog.db");
         var parked = new ParkedRead(BookId);
         await using var a = new CatalogApiFactory(redis, sqlite, builder => builder.ConfigureTestServices(services =>
         {
             var registered = services.Single(d => d.ServiceType == typeof(ICatalogStore));
-            services.Replace(ServiceDescriptor.Singleton<ICatalogStore>(sp => ParkingStore.Wrap((ICatalogStore)ActivatorUtilities.GetServiceOrCreateInstance(sp, registered.ImplementationType!), parked)));
+            services.Replace(ServiceDescriptor.Singleton(sp => InterceptedCatalogStore.Wrap(
+                (ICatalogStore)ActivatorUtilities.GetServiceOrCreateInstance(sp, registered.ImplementationType!), after: parked.AfterCall)));
         }));
         await using var b = new CatalogApiFactory(redis, sqlite);
         using var readerA = a.CreateClient();
@@ -64,6 +66,31 @@ public sealed class StaleAfterWriteTests
         await AssertNeverOldAsync([readerA, readerB], redis, ct);
     }
 
+    /// <summary>For a few seconds, every replica and a fresh process reading Redis see the updated book, never the old one.</summary>
+    protected static async Task AssertNeverOldAsync(HttpClient[] replicas, ITestRedis redis, CancellationToken ct)
+    {
+        var until = DateTime.UtcNow + Watch;
+        var reads = 0;
+        using var fresh = await CachingHost.StartWithCacheAsync(redis);
+        do
+        {
+            foreach (var replica in replicas)
+            {
+                var title = (await replica.GetFromJsonAsync<JsonElement>(new Uri($"/books/{BookId}", UriKind.Relative), ct)).GetProperty("title").GetString();
+                Assert.True(title == "After the update", $"Read {reads}: a replica served '{title}' after the update.");
+                reads++;
+            }
+
+            var stored = await fresh.Get<ICacheService>().GetAsync<Book>(CacheType.Books, BookId.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+            Assert.True(!stored.Found || stored.Value!.Title == "After the update", $"Redis holds '{stored.Value?.Title}' after the update.");
+            await Task.Delay(100, ct);
+        }
+        while (DateTime.UtcNow < until);
+    }
+}
+
+public sealed class StaleAfterWriteTests(RedisFixture fixture) : StaleAfterWriteTestsBase<RedisFixture>(fixture)
+{
     [Fact(Timeout = 120_000)]
     public async Task ABookUpdatedWhileRedisWasDownIsNeverServedOldOnceItIsBack()
     {
@@ -99,76 +126,37 @@ public sealed class StaleAfterWriteTests
 
         await AssertNeverOldAsync([readerA, readerB], redis, ct);
     }
+}
 
-    /// <summary>For a few seconds, every replica and a fresh process reading Redis see the updated book, never the old one.</summary>
-    private static async Task AssertNeverOldAsync(HttpClient[] replicas, RedisServer redis, CancellationToken ct)
+/// <summary>The same on a Redis Cluster: the fenced write's script runs over the entry and its stamp, both in one hash slot.</summary>
+public sealed class StaleAfterWriteClusterTests(RedisClusterFixture cluster) : StaleAfterWriteTestsBase<RedisClusterFixture>(cluster);
+
+/// <summary>Holds one read of the book after it was loaded, until released.</summary>
+internal sealed class ParkedRead(int bookId)
+{
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _armed;
+
+    public Task Loaded => _loaded.Task;
+
+    public void Arm() => Volatile.Write(ref _armed, 1);
+
+    public void Release() => _release.TrySetResult();
+
+    /// <summary>The store's <see cref="ICatalogStore.GetBookAsync"/> passed through <see cref="AfterLoadAsync"/>; every other call as it is.</summary>
+    public object? AfterCall(MethodInfo method, object?[] args, object? result) =>
+        method.Name == nameof(ICatalogStore.GetBookAsync) ? AfterLoadAsync((int)args[0]!, (Task<Book?>)result!) : result;
+
+    public async Task<Book?> AfterLoadAsync(int id, Task<Book?> load)
     {
-        var until = DateTime.UtcNow + Watch;
-        var reads = 0;
-        using var fresh = await CachingHost.StartWithCacheAsync(redis);
-        do
+        var book = await load;
+        if (id == bookId && Interlocked.Exchange(ref _armed, 0) == 1)
         {
-            foreach (var replica in replicas)
-            {
-                var title = (await replica.GetFromJsonAsync<JsonElement>(new Uri($"/books/{BookId}", UriKind.Relative), ct)).GetProperty("title").GetString();
-                Assert.True(title == "After the update", $"Read {reads}: a replica served '{title}' after the update.");
-                reads++;
-            }
-
-            var stored = await fresh.Get<ICacheService>().GetAsync<Book>(CacheType.Books, BookId.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
-            Assert.True(!stored.Found || stored.Value!.Title == "After the update", $"Redis holds '{stored.Value?.Title}' after the update.");
-            await Task.Delay(100, ct);
-        }
-        while (DateTime.UtcNow < until);
-    }
-
-    /// <summary>Holds one read of the book after it was loaded, until released.</summary>
-    internal sealed class ParkedRead(int bookId)
-    {
-        private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _armed;
-
-        public Task Loaded => _loaded.Task;
-
-        public void Arm() => Volatile.Write(ref _armed, 1);
-
-        public void Release() => _release.TrySetResult();
-
-        public async Task<Book?> AfterLoadAsync(int id, Task<Book?> load)
-        {
-            var book = await load;
-            if (id == bookId && Interlocked.Exchange(ref _armed, 0) == 1)
-            {
-                _loaded.TrySetResult();
-                await _release.Task;
-            }
-
-            return book;
-        }
-    }
-
-    /// <summary>The API's store with <see cref="ICatalogStore.GetBookAsync"/> passed through <see cref="ParkedRead"/>.</summary>
-    public class ParkingStore : DispatchProxy
-    {
-        private ICatalogStore _inner = null!;
-        private ParkedRead _parked = null!;
-
-        internal static ICatalogStore Wrap(ICatalogStore inner, ParkedRead parked)
-        {
-            var proxy = Create<ICatalogStore, ParkingStore>();
-            var self = (ParkingStore)(object)proxy;
-            self._inner = inner;
-            self._parked = parked;
-            return proxy;
+            _loaded.TrySetResult();
+            await _release.Task;
         }
 
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            var result = targetMethod!.Invoke(_inner, args);
-            return targetMethod.Name == nameof(ICatalogStore.GetBookAsync)
-                ? _parked.AfterLoadAsync((int)args![0]!, (Task<Book?>)result!)
-                : result;
-        }
+        return book;
     }
 }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Reflection;
-using System.Runtime.ExceptionServices;
 using Bookstore.Api.Catalog;
 using Bookstore.Caching.Metrics;
 using Bookstore.Tests.Integration.Catalog;
@@ -39,8 +37,8 @@ internal sealed class ApiAccessProbe : IAsyncDisposable
                 var real = services.Last(s => s.ServiceType == typeof(ICatalogStore));
                 services.Remove(real);
                 services.AddSingleton<StoreCalls>();
-                services.AddSingleton(sp => CountingCatalogStore.Wrap(
-                    (ICatalogStore)ActivatorUtilities.CreateInstance(sp, real.ImplementationType!), sp.GetRequiredService<StoreCalls>()));
+                services.AddSingleton(sp => InterceptedCatalogStore.Wrap(
+                    (ICatalogStore)ActivatorUtilities.CreateInstance(sp, real.ImplementationType!), before: _ => sp.GetRequiredService<StoreCalls>().Add()));
             });
             configure?.Invoke(builder);
         });
@@ -85,35 +83,5 @@ internal sealed class ApiAccessProbe : IAsyncDisposable
         public long Count => Interlocked.Read(ref _count);
 
         public void Add() => Interlocked.Increment(ref _count);
-    }
-
-    /// <summary>Counts every call of every <see cref="ICatalogStore"/> method, then makes it on the real store.</summary>
-    public class CountingCatalogStore : DispatchProxy
-    {
-        private ICatalogStore _inner = null!;
-        private StoreCalls _calls = null!;
-
-        public static ICatalogStore Wrap(ICatalogStore inner, StoreCalls calls)
-        {
-            var proxy = Create<ICatalogStore, CountingCatalogStore>();
-            var counting = (CountingCatalogStore)(object)proxy;
-            counting._inner = inner;
-            counting._calls = calls;
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            _calls.Add();
-            try
-            {
-                return targetMethod!.Invoke(_inner, args);
-            }
-            catch (TargetInvocationException ex) when (ex.InnerException is not null)
-            {
-                ExceptionDispatchInfo.Throw(ex.InnerException);
-                throw;
-            }
-        }
     }
 }

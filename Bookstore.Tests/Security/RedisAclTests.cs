@@ -122,6 +122,28 @@ public sealed class RedisAclTests
             new("ConnectionStrings:cache-monitor", server.ConnectionStringAs(RedisUsers.Monitor, server.Users.Monitor)),
         ];
 
+        await RunWholeCacheStackAsync(server, users);
+
+        var refusals = (RedisResult[])(await admin.GetDatabase().ExecuteAsync("ACL", "LOG"))!;
+        Assert.True(refusals.Length == 0, "Redis refused the stack: " + string.Join(" | ", refusals.Select(Describe)));
+
+        // Every key the stack wrote is under the app prefix (SCAN as admin).
+        var keys = new List<string>();
+        await foreach (var key in admin.GetServer(admin.GetEndPoints()[0]).KeysAsync(pattern: "*", pageSize: 500))
+        {
+            keys.Add(key.ToString());
+        }
+
+        Assert.NotEmpty(keys);
+        Assert.All(keys, k => Assert.StartsWith("bookstore:", k, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Everything the services do with Redis, on two instances: L2 writes and reads, tags, a Persistent type, the bulk path,
+    /// the backplane, clearing types, direct operations and the server monitor (as <c>bookstore-monitor</c>).
+    /// </summary>
+    internal static async Task RunWholeCacheStackAsync(ITestRedis server, params KeyValuePair<string, string?>[] users)
+    {
         using (var first = await CachingHost.StartWithCacheAsync(server, users))
         using (var second = await CachingHost.StartWithCacheAsync(server, users))
         {
@@ -158,19 +180,6 @@ public sealed class RedisAclTests
                 await LinuxProcesses.WaitUntilAsync(async () => await second.Get<RedisServerMonitor>().ReadSharedSnapshotAsync(Ct) is not null, TimeSpan.FromSeconds(30), Ct),
                 "No instance stored a server snapshot as the poller.");
         }
-
-        var refusals = (RedisResult[])(await admin.GetDatabase().ExecuteAsync("ACL", "LOG"))!;
-        Assert.True(refusals.Length == 0, "Redis refused the stack: " + string.Join(" | ", refusals.Select(Describe)));
-
-        // Every key the stack wrote is under the app prefix (SCAN as admin).
-        var keys = new List<string>();
-        await foreach (var key in admin.GetServer(admin.GetEndPoints()[0]).KeysAsync(pattern: "*", pageSize: 500))
-        {
-            keys.Add(key.ToString());
-        }
-
-        Assert.NotEmpty(keys);
-        Assert.All(keys, k => Assert.StartsWith("bookstore:", k, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -230,7 +239,7 @@ public sealed class RedisAclTests
         return pair.Length == 2 ? pair[1].ToString() : null;
     }
 
-    private static string Describe(RedisResult entry)
+    internal static string Describe(RedisResult entry)
     {
         var fields = (RedisResult[])entry!;
         return string.Join(' ', Enumerable.Range(0, fields.Length / 2).Select(i => $"{fields[2 * i]}={fields[(2 * i) + 1]}"));

@@ -11,18 +11,18 @@ namespace Bookstore.Tests.Support;
 /// </summary>
 internal static class CachingHost
 {
-    public static Task<IHost> StartAsync(RedisServer server, params KeyValuePair<string, string?>[] settings) =>
+    public static Task<IHost> StartAsync(ITestRedis server, params KeyValuePair<string, string?>[] settings) =>
         StartAsync(server, withTypedCache: false, settings);
 
     /// <summary>A host with the typed cache (<c>AddBookstoreCache</c>): FusionCache L1 + L2 + backplane on the server.</summary>
-    public static Task<IHost> StartWithCacheAsync(RedisServer server, params KeyValuePair<string, string?>[] settings) =>
+    public static Task<IHost> StartWithCacheAsync(ITestRedis server, params KeyValuePair<string, string?>[] settings) =>
         StartAsync(server, withTypedCache: true, settings);
 
-    public static Task<IHost> StartWithCacheAsync(RedisServer server, Action<IServiceCollection> services) =>
+    public static Task<IHost> StartWithCacheAsync(ITestRedis server, Action<IServiceCollection> services) =>
         StartAsync(server, withTypedCache: true, [], services);
 
     private static async Task<IHost> StartAsync(
-        RedisServer server, bool withTypedCache, KeyValuePair<string, string?>[] settings, Action<IServiceCollection>? services = null)
+        ITestRedis server, bool withTypedCache, KeyValuePair<string, string?>[] settings, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -32,7 +32,7 @@ internal static class CachingHost
         });
         builder.Configuration.AddInMemoryCollection(
         [
-            new("ConnectionStrings:cache", server.ConnectionString),
+            .. server.ServiceSettings,
             new("Bookstore:Redis:OperationTimeoutMs", "1000"),
             new("Bookstore:Redis:ConnectTimeoutMs", "2000"),
             new("Bookstore:Redis:HealthCheckIntervalSeconds", "1"),

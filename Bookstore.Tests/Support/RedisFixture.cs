@@ -7,7 +7,7 @@ namespace Bookstore.Tests.Support;
 /// <see cref="FlushedAsync"/>, which empties it first. Tests that kill, restart or reconfigure Redis start their own
 /// <see cref="RedisServer"/>.
 /// </summary>
-public sealed class RedisFixture : IAsyncLifetime
+public sealed class RedisFixture : IRedisFixture
 {
     private RedisServer? _server;
     private ConnectionMultiplexer? _admin;
@@ -25,6 +25,8 @@ public sealed class RedisFixture : IAsyncLifetime
         await admin.GetServer(admin.GetEndPoints()[0]).FlushAllDatabasesAsync();
         return _server!;
     }
+
+    async Task<ITestRedis> IRedisFixture.FlushedAsync() => await FlushedAsync();
 
     public async ValueTask DisposeAsync()
     {

@@ -11,7 +11,7 @@ namespace Bookstore.Tests.Support;
 /// It can be killed (SIGKILL) and started again on the same port and folder.
 /// <see cref="StartWithUsersAsync"/> starts it instead from the AppHost's rendered configuration and ACL users.
 /// </summary>
-public sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : ITestRedis, IAsyncDisposable
 {
     private readonly string[] _extraArgs;
     private readonly TemporaryDirectory _data;
@@ -44,6 +44,8 @@ public sealed class RedisServer : IAsyncDisposable
         ? ConnectionStringAs(RedisUsers.Admin, users.Admin)
         : $"127.0.0.1:{Port},password={Password}";
 
+    public IReadOnlyList<KeyValuePair<string, string?>> ServiceSettings => [new("ConnectionStrings:cache", ConnectionString)];
+
     /// <summary>The connection string as one of the ACL users (what the AppHost gives the services and the monitor).</summary>
     public string ConnectionStringAs(string user, string password) => $"127.0.0.1:{Port},user={user},password={password}";
 
@@ -63,15 +65,35 @@ public sealed class RedisServer : IAsyncDisposable
     /// Starts redis-server exactly as the AppHost's local mode does: the runtime configuration and users.acl rendered by
     /// the AppHost's own code from redis/redis.conf and redis/users.acl, with fresh passwords for the three users.
     /// </summary>
-    public static async Task<RedisServer> StartWithUsersAsync(BookstoreProfile? profile = null)
+    public static Task<RedisServer> StartWithUsersAsync(BookstoreProfile? profile = null) =>
+        StartRenderedAsync(
+            LoopbackPort.FindFreeBelowEphemeralRange(),
+            NewUsers(),
+            (configFile, directory, port) => BookstoreRedisExtensions.RenderRuntimeConfig(configFile, directory, port, profile ?? BookstoreProfile.Local));
+
+    /// <summary>
+    /// Starts one node of a Redis Cluster as the AppHost's cluster topology does (<see cref="RedisClusterBootstrap.RenderNodeConfig"/>:
+    /// the single server's configuration and users plus <c>cluster-enabled yes</c>, its <c>nodes.conf</c> in its own folder),
+    /// on <paramref name="port"/> (its cluster bus on the port + 10000) with the users' passwords shared by every node.
+    /// </summary>
+    public static Task<RedisServer> StartClusterNodeAsync(int port, RedisUserPasswords users, TimeSpan nodeTimeout) =>
+        StartRenderedAsync(
+            port,
+            users,
+            (configFile, directory, nodePort) => RedisClusterBootstrap.RenderNodeConfig(
+                configFile, directory, nodePort, BookstoreProfile.Local, nodeTimeout, users.Replication ?? throw new ArgumentException("A cluster node needs the replication user's password.", nameof(users))));
+
+    /// <summary>Fresh passwords for the ACL users; with <paramref name="replication"/>, for the replication user too.</summary>
+    public static RedisUserPasswords NewUsers(bool replication = false) =>
+        new(NewPassword(), NewPassword(), NewPassword()) { Replication = replication ? NewPassword() : null };
+
+    private static async Task<RedisServer> StartRenderedAsync(int port, RedisUserPasswords users, Func<string, string, int, string> renderConfig)
     {
-        var server = new RedisServer(LoopbackPort.FindFreeBelowEphemeralRange(), [], new RedisUserPasswords(NewPassword(), NewPassword(), NewPassword()));
+        var server = new RedisServer(port, [], users);
         var repository = RepositoryRoot();
-        var rendered = RedisUsers.Render(await File.ReadAllTextAsync(Path.Combine(repository, "redis", RedisUsers.FileName)), server.Users!);
+        var rendered = RedisUsers.Render(await File.ReadAllTextAsync(Path.Combine(repository, "redis", RedisUsers.FileName)), users);
         await File.WriteAllTextAsync(Path.Combine(server.DataDirectory, RedisUsers.FileName), rendered);
-        await File.WriteAllTextAsync(
-            server.RuntimeConfigPath,
-            BookstoreRedisExtensions.RenderRuntimeConfig(Path.Combine(repository, "redis", "redis.conf"), server.DataDirectory, server.Port, profile ?? BookstoreProfile.Local));
+        await File.WriteAllTextAsync(server.RuntimeConfigPath, renderConfig(Path.Combine(repository, "redis", "redis.conf"), server.DataDirectory, server.Port));
         await server.StartAgainAsync();
         return server;
     }

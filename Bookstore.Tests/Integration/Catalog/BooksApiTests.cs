@@ -7,8 +7,10 @@ using Bookstore.Tests.Support;
 
 namespace Bookstore.Tests.Integration.Catalog;
 
+/// <summary>The books API's cache-aside reads, writes and backplane on one redis-server and on a Redis Cluster.</summary>
 [Trait("Category", "Integration")]
-public sealed class BooksApiTests(CatalogApiFixture fixture) : IClassFixture<CatalogApiFixture>
+public abstract class BooksApiTestsBase<TRedis>(CatalogApiFixture<TRedis> fixture)
+    where TRedis : IRedisFixture, new()
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -245,3 +247,7 @@ public sealed class BooksApiTests(CatalogApiFixture fixture) : IClassFixture<Cat
         return ((await response.Content.ReadFromJsonAsync<BookPage>(Json, Ct))!, CacheHeader(response)!);
     }
 }
+
+public sealed class BooksApiTests(CatalogApiFixture fixture) : BooksApiTestsBase<RedisFixture>(fixture), IClassFixture<CatalogApiFixture>;
+
+public sealed class BooksApiClusterTests(CatalogApiClusterFixture fixture) : BooksApiTestsBase<RedisClusterFixture>(fixture), IClassFixture<CatalogApiClusterFixture>;

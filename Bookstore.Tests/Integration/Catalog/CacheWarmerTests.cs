@@ -9,15 +9,16 @@ using worker::Bookstore.Worker.Warming;
 
 namespace Bookstore.Tests.Integration.Catalog;
 
-/// <summary>The worker's warmer against the real API (in-process) and a real redis-server that goes away.</summary>
+/// <summary>The worker's warmer against the real API (in-process) and a real Redis: one redis-server, or a Redis Cluster.</summary>
 [Trait("Category", "Integration")]
-public sealed class CacheWarmerTests
+public abstract class CacheWarmerTestsBase<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : class, IRedisFixture
 {
     [Fact(Timeout = 180_000)]
     public async Task WarmedBooksAreTheirFirstReadsHitAndDecodeToTheStoresBooks()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var redis = await RedisServer.StartAsync();
+        var redis = await fixture.FlushedAsync();
         using var data = new TemporaryDirectory("bookstore-warmer-");
         await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
         using var host = await CachingHost.StartWithCacheAsync(redis);
@@ -44,6 +45,11 @@ public sealed class CacheWarmerTests
         }
     }
 
+}
+
+/// <summary>The warmer on one redis-server, and on one that goes away.</summary>
+public sealed class CacheWarmerTests(RedisFixture fixture) : CacheWarmerTestsBase<RedisFixture>(fixture)
+{
     [Fact(Timeout = 180_000)]
     public async Task WarmerSurvivesRedisBeingDownAndFinishesAfterItReturns()
     {
@@ -93,3 +99,6 @@ public sealed class CacheWarmerTests
         await warmer.StopAsync(ct);
     }
 }
+
+/// <summary>The warmer's bulk writes on a Redis Cluster: batches whose keys are spread over every shard.</summary>
+public sealed class CacheWarmerClusterTests(RedisClusterFixture cluster) : CacheWarmerTestsBase<RedisClusterFixture>(cluster);

@@ -14,10 +14,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Bookstore.Tests.Integration.Catalog;
 
 /// <summary>
-/// The real API in-process on a test redis-server and a SQLite file; two factories on the same both act as two replicas.
+/// The real API in-process on a test Redis (a redis-server or a cluster) and a SQLite file; two factories on the same both act as two replicas.
 /// <paramref name="configure"/> runs after the settings below, so it can change or remove any of them.
 /// </summary>
-internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath, Action<IWebHostBuilder>? configure = null) : WebApplicationFactory<api::Program>
+internal sealed class CatalogApiFactory(ITestRedis redis, string sqlitePath, Action<IWebHostBuilder>? configure = null) : WebApplicationFactory<api::Program>
 {
     /// <summary>This API's admin key (<c>X-Api-Key</c>), made for the test.</summary>
     public string AdminKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
@@ -55,7 +55,11 @@ internal sealed class CatalogApiFactory(RedisServer redis, string sqlitePath, Ac
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         // UseSetting, not ConfigureAppConfiguration: Program reads the connection strings while it builds.
-        builder.UseSetting("ConnectionStrings:cache", redis.ConnectionString);
+        foreach (var (name, value) in redis.ServiceSettings)
+        {
+            builder.UseSetting(name, value);
+        }
+
         builder.UseSetting("ConnectionStrings:catalog", $"Data Source={sqlitePath}");
         builder.UseSetting("Bookstore:Redis:OperationTimeoutMs", "1000");
         builder.UseSetting("Bookstore:Redis:ConnectTimeoutMs", "2000");

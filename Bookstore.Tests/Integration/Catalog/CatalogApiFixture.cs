@@ -3,17 +3,19 @@ using Bookstore.Tests.Support;
 namespace Bookstore.Tests.Integration.Catalog;
 
 /// <summary>
-/// One in-process API, with its redis-server and SQLite file, for a whole test class
-/// (<c>IClassFixture&lt;CatalogApiFixture&gt;</c>). Each test takes it through <see cref="ForTestAsync"/>, which
-/// empties Redis first; the API's L1 and the store keep what earlier tests did, so each test reads and writes ids
-/// (users, books) that no other test of its class writes or expects uncached.
+/// One in-process API, with its Redis and SQLite file, for a whole test class
+/// (<c>IClassFixture&lt;CatalogApiFixture&gt;</c>, or <see cref="CatalogApiClusterFixture"/> on a Redis Cluster). Each
+/// test takes it through <see cref="ForTestAsync"/>, which empties Redis first; the API's L1 and the store keep what
+/// earlier tests did, so each test reads and writes ids (users, books) that no other test of its class writes or
+/// expects uncached.
 /// </summary>
-public sealed class CatalogApiFixture : IAsyncLifetime
+public class CatalogApiFixture<TRedis> : IAsyncLifetime
+    where TRedis : IRedisFixture, new()
 {
-    private readonly RedisFixture _redis = new();
+    private readonly TRedis _redis = new();
     private readonly TemporaryDirectory _data = new("bookstore-catalog-");
     private CatalogApiFactory? _api;
-    private RedisServer? _server;
+    private ITestRedis? _server;
 
     public async ValueTask InitializeAsync()
     {
@@ -26,8 +28,8 @@ public sealed class CatalogApiFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>The API's redis-server, for a test's own hosts or replicas beside the API.</summary>
-    internal RedisServer Redis => _server ?? throw new InvalidOperationException("The API fixture has not been started.");
+    /// <summary>The API's Redis, for a test's own hosts or replicas beside the API.</summary>
+    internal ITestRedis Redis => _server ?? throw new InvalidOperationException("The API fixture has not been started.");
 
     /// <summary>The class's API, its Redis emptied for this test.</summary>
     internal async Task<CatalogApiFactory> ForTestAsync()
@@ -37,8 +39,8 @@ public sealed class CatalogApiFixture : IAsyncLifetime
         return api;
     }
 
-    /// <summary>The API's redis-server emptied for this test, for a test that writes the catalog and so needs an API of its own.</summary>
-    internal Task<RedisServer> FlushedRedisAsync() => _redis.FlushedAsync();
+    /// <summary>The API's Redis emptied for this test, for a test that writes the catalog and so needs an API of its own.</summary>
+    internal Task<ITestRedis> FlushedRedisAsync() => _redis.FlushedAsync();
 
     public async ValueTask DisposeAsync()
     {
@@ -51,3 +53,9 @@ public sealed class CatalogApiFixture : IAsyncLifetime
         _data.Dispose();
     }
 }
+
+/// <summary>The API on one redis-server.</summary>
+public sealed class CatalogApiFixture : CatalogApiFixture<RedisFixture>;
+
+/// <summary>The API on a Redis Cluster (six nodes started for the class, or the one <c>BOOKSTORE_TEST_REDIS_CLUSTER</c> names).</summary>
+public sealed class CatalogApiClusterFixture : CatalogApiFixture<RedisClusterFixture>;
