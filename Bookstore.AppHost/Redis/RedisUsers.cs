@@ -5,7 +5,7 @@ namespace Bookstore.AppHost.Redis;
 
 /// <summary>
 /// The generated passwords of the Redis users (Aspire secret parameters). <see cref="Replication"/> and
-/// <see cref="Sentinel"/> are given only in the replicated topology; without them those users are not created.
+/// <see cref="Sentinel"/> are given only in the topologies that use them (replicated; the cluster replicates too); without them those users are not created.
 /// </summary>
 public sealed record RedisUserPasswords(string App, string Monitor, string Admin)
 {
