@@ -26,6 +26,12 @@ public sealed partial class RedisFailoverDrills(IReadOnlyList<int> sentinelPorts
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
+    /// How long a probe waits for a node: a paused primary takes the connection but answers nothing, and the Sentinels
+    /// are asked again only once the probe gave up on it; on loopback a node that answers at all does so in milliseconds.
+    /// </summary>
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
     /// <c>SENTINEL FAILOVER bookstore</c>: a replica is promoted, the old primary becomes its replica. Writes count as
     /// back once one succeeds on a primary other than the old one.
     /// </summary>
@@ -55,11 +61,16 @@ public sealed partial class RedisFailoverDrills(IReadOnlyList<int> sentinelPorts
             ?? throw new InvalidOperationException("No Sentinel answered: is the cache resource running?");
 
         Stopwatch clock;
-        await using (var primary = await ConnectAsync(before).ConfigureAwait(false))
+        var primary = await ConnectAsync(before, SentinelClient.Timeout).ConfigureAwait(false);
+        try
         {
             await primary.GetDatabase().ExecuteAsync(
                 "CLIENT", "PAUSE", ((long)PauseDuration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), "ALL").ConfigureAwait(false);
             clock = Stopwatch.StartNew();
+        }
+        finally
+        {
+            await CloseAsync(primary).ConfigureAwait(false);
         }
 
         var after = await UntilWriteSucceedsAsync(sentinels, _ => true, clock, cancellationToken).ConfigureAwait(false);
@@ -82,7 +93,7 @@ public sealed partial class RedisFailoverDrills(IReadOnlyList<int> sentinelPorts
                     {
                         if (!connections.TryGetValue(port, out var connection))
                         {
-                            connections[port] = connection = await ConnectAsync(port).ConfigureAwait(false);
+                            connections[port] = connection = await ConnectAsync(port, ProbeTimeout).ConfigureAwait(false);
                         }
 
                         await connection.GetDatabase().StringSetAsync(ProbeKey, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), flags: CommandFlags.DemandMaster)
@@ -92,6 +103,7 @@ public sealed partial class RedisFailoverDrills(IReadOnlyList<int> sentinelPorts
                     catch (Exception ex) when (ex is RedisException or TimeoutException)
                     {
                         // Paused, not yet promoted, or just demoted: ask the Sentinels again.
+                        LogProbeFailed(logger, SentinelClient.Address(port), Math.Round(clock.Elapsed.TotalMilliseconds), ex.GetType().Name);
                     }
                 }
 
@@ -102,17 +114,27 @@ public sealed partial class RedisFailoverDrills(IReadOnlyList<int> sentinelPorts
         {
             foreach (var connection in connections.Values)
             {
-                await connection.DisposeAsync().ConfigureAwait(false);
+                await CloseAsync(connection).ConfigureAwait(false);
             }
         }
 
         throw new TimeoutException($"No write through the Sentinels succeeded within {GiveUpAfter.TotalSeconds:F0} s.");
     }
 
-    /// <summary>An admin connection to one node that gives up fast: a paused or dying primary must not stall the probe.</summary>
-    private Task<ConnectionMultiplexer> ConnectAsync(int port)
+    /// <summary>
+    /// Closes without waiting for what is still queued: a graceful close sends QUIT and waits for its answer, which a
+    /// paused primary gives only when the pause ends.
+    /// </summary>
+    private static async Task CloseAsync(ConnectionMultiplexer connection)
     {
-        var timeout = (int)SentinelClient.Timeout.TotalMilliseconds;
+        await connection.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>An admin connection to one node that gives up after <paramref name="giveUpAfter"/>.</summary>
+    private Task<ConnectionMultiplexer> ConnectAsync(int port, TimeSpan giveUpAfter)
+    {
+        var timeout = (int)giveUpAfter.TotalMilliseconds;
         return ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
         {
             EndPoints = { { IPAddress.Loopback, port } },
@@ -132,6 +154,9 @@ public sealed partial class RedisFailoverDrills(IReadOnlyList<int> sentinelPorts
     }
 
     private void LogDrill(string drill, string before, string after, double milliseconds) => LogDrill(logger, drill, before, after, milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A probe write to {Node} failed {Milliseconds} ms into the drill: {Error}")]
+    private static partial void LogProbeFailed(ILogger logger, string node, double milliseconds, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Drill}: primary was {Before}; a write through the Sentinels succeeded on {After} after {Milliseconds} ms")]
     private static partial void LogDrill(ILogger logger, string drill, string before, string after, double milliseconds);

@@ -20,7 +20,7 @@ namespace Bookstore.Tests.EndToEnd;
 /// </summary>
 [Trait("Category", "EndToEnd")]
 [Collection(AppHostCollection.Name)]
-[TestCaseOrderer(typeof(DeclarationOrderer))]
+[TestMethodOrderer(typeof(DeclarationOrderer))]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class AppHostReplicatedTopologyTests(ReplicatedAppHostFixture appHost) : IClassFixture<ReplicatedAppHostFixture>
 {
@@ -217,7 +217,7 @@ public sealed partial class AppHostReplicatedTopologyTests(ReplicatedAppHostFixt
     /// <summary>
     /// Runs a drill through the cache resource's dashboard command and checks what it did: its log line names the primary
     /// before and the replica as where writes succeeded again, the dashboard then shows the replica as the primary and
-    /// the old primary as its replica, and the services write through the new primary.
+    /// the old primary as its replica, and the services and the admin commands reach the new primary.
     /// </summary>
     private async Task DrillMovesThePrimaryToTheReplicaAsync(string command, string drill, CancellationToken ct)
     {
@@ -233,6 +233,11 @@ public sealed partial class AppHostReplicatedTopologyTests(ReplicatedAppHostFixt
         Assert.Equal(before.Name, demoted.Name);
         Assert.Equal(replica.Name, after.Name);
         await ApiRoundTripSucceedsAsync(ct);
+
+        // The admin commands on cache follow the primary too.
+        var memory = await appHost.App.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync("cache", RedisDashboardCommands.MemoryReportCommand, ct);
+        Assert.True(memory.Success, memory.Message);
+        Assert.Contains($"Memory of 127.0.0.1:{after.Port}:", memory.Data?.Value, StringComparison.Ordinal);
     }
 
     /// <summary>The drill's line in the cache resource's log (what the dashboard shows), with the ports and the time it names.</summary>
