@@ -300,8 +300,22 @@ public sealed partial class EfCatalogStore(IDbContextFactory<CatalogDbContext> c
         return changed;
     }
 
-    private static async Task LinkAuthorsAsync(CatalogDbContext db, BookEntity entity, IReadOnlyList<string> names, CancellationToken cancellationToken) =>
-        LinkAuthors(entity, names, await AuthorsByNameAsync(db, names, cancellationToken));
+    /// <summary>
+    /// Links a single book's authors. A missing author is inserted at once with <c>ON CONFLICT DO NOTHING</c>, so two
+    /// requests that name the same new author at the same moment both link the one row instead of one failing on the
+    /// unique name.
+    /// </summary>
+    private static async Task LinkAuthorsAsync(CatalogDbContext db, BookEntity entity, IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        var wanted = names.Distinct(StringComparer.Ordinal).ToList();
+        var known = await db.Authors.Where(a => wanted.Contains(a.Name)).Select(a => a.Name).ToListAsync(cancellationToken);
+        foreach (var name in wanted.Except(known, StringComparer.Ordinal))
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync($"INSERT INTO \"Authors\" (\"Name\") VALUES ({name}) ON CONFLICT (\"Name\") DO NOTHING", cancellationToken);
+        }
+
+        LinkAuthors(entity, names, await AuthorsByNameAsync(db, wanted, cancellationToken));
+    }
 
     /// <summary>
     /// Makes the book's authors exactly <paramref name="names"/>, in order. Links are kept, moved or removed rather than

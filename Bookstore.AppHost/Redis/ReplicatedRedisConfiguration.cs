@@ -8,9 +8,11 @@ namespace Bookstore.AppHost.Redis;
 /// <c>failover-timeout</c> 3 min) leave a cache without a primary for half a minute. A primary that has not answered a
 /// Sentinel's PING for <see cref="DownAfterMilliseconds"/> is subjectively down; when <see cref="Quorum"/> Sentinels
 /// agree, one of them promotes a replica. On loopback a redis-server answers PING in well under a millisecond, and even
-/// a fork for an RDB save does not block it for seconds, so 3 s does not mistake a busy primary for a dead one.
+/// a fork for an RDB save does not block it for seconds, so 2 s does not mistake a busy primary for a dead one.
+/// <see cref="FailoverTimeoutMilliseconds"/> also spaces a Sentinel's attempts (a second one after twice this time,
+/// when a vote failed); 5 s keeps a failed election from costing 20 s, and is ample to reconfigure one replica.
 /// </summary>
-public sealed record SentinelTimings(int DownAfterMilliseconds = 3_000, int FailoverTimeoutMilliseconds = 10_000, int Quorum = 2)
+public sealed record SentinelTimings(int DownAfterMilliseconds = 2_000, int FailoverTimeoutMilliseconds = 5_000, int Quorum = 2)
 {
     public static SentinelTimings Default { get; } = new();
 }
@@ -42,6 +44,10 @@ public static class ReplicatedRedisConfiguration
         text.AppendLine(CultureInfo.InvariantCulture, $"masterauth {replicationPassword}");
         text.AppendLine("replica-announce-ip 127.0.0.1");
         text.AppendLine("replica-read-only yes");
+
+        // A replica that lost its primary or is loading a full sync answers reads with MASTERDOWN instead of its old
+        // data: an old primary demoted after a stall must not serve what the new primary has since changed.
+        text.AppendLine("replica-serve-stale-data no");
 
         // One replica per primary here: waiting 5 s for more replicas to share a diskless sync only delays the first one.
         text.AppendLine("repl-diskless-sync-delay 0");

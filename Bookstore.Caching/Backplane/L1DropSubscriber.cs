@@ -1,4 +1,5 @@
 using Bookstore.Caching.Connection;
+using Bookstore.Caching.Distributed;
 using Bookstore.Caching.Typed;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,11 @@ namespace Bookstore.Caching.Backplane;
 /// so its next read finds the new value in Redis. Every process with the typed cache runs it.
 /// </summary>
 public sealed partial class L1DropSubscriber(
-    RedisConnectionManager connection, L1DropChannel channel, CacheL1Store memory, ILogger<L1DropSubscriber> logger) : BackgroundService
+    RedisConnectionManager connection,
+    L1DropChannel channel,
+    CacheL1Store memory,
+    ReplicaReadRouting routing,
+    ILogger<L1DropSubscriber> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -48,6 +53,7 @@ public sealed partial class L1DropSubscriber(
     {
         foreach (var key in channel.KeysOf(message))
         {
+            routing.NoteChanged(key);
             memory.Memory.Remove(key);
         }
     }

@@ -73,8 +73,19 @@ public sealed class RedisOptions : IValidatableObject
     /// </summary>
     public RedisTopology Topology { get; set; } = RedisTopology.Single;
 
-    /// <summary>Route reads to a replica when one is connected (writes always go to the primary).</summary>
+    /// <summary>
+    /// Route reads that may be a little stale to a replica when one is connected: the cache types whose policy has
+    /// <c>ReadFromReplica</c>, and the popularity scores. Writes, invalidations, Cart and Sessions always go to the primary.
+    /// The AppHost turns it on in the replicated topology.
+    /// </summary>
     public bool PreferReplica { get; set; }
+
+    /// <summary>
+    /// How long after a key changed (here or, by a backplane message, elsewhere) its reads go to the primary rather than
+    /// a replica, in seconds: longer than a replica's lag, so the read that follows a change never loads the old value.
+    /// </summary>
+    [Range(1, 3_600)]
+    public int ReplicaLagAllowanceSeconds { get; set; } = 10;
 
     /// <summary>Name shown in <c>CLIENT LIST</c>; the service's application name when not set.</summary>
     [RegularExpression("^[A-Za-z0-9._-]{1,64}$", ErrorMessage = "ClientName may only hold letters, digits, '.', '_' and '-' (at most 64).")]

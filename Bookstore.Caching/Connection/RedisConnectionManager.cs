@@ -198,6 +198,86 @@ public sealed partial class RedisConnectionManager : BackgroundService
         LogStalled(_options.CacheTimeout.TotalMilliseconds);
     }
 
+    /// <summary>
+    /// Replicated topology: more than one connected server answers as primary. It happens when a primary that stalled
+    /// (SIGSTOP, a long pause) wakes after the Sentinels promoted its replica and before they demote it; the client may
+    /// then send writes to it that its demotion discards. Until one primary is left, the cache behaves as while Redis
+    /// does not answer: every call fails at once (reads go to the store, a session is refused with 503).
+    /// </summary>
+    private bool SeesTwoPrimaries()
+    {
+        if (_options.Topology != RedisTopology.Replicated)
+        {
+            return false;
+        }
+
+        var primaries = 0;
+        foreach (var server in _connection.GetServers())
+        {
+            if (server.IsConnected && !server.IsReplica)
+            {
+                primaries++;
+            }
+        }
+
+        return primaries > 1;
+    }
+
+    /// <summary>Two primaries seen: asks every server for its role again (the Sentinels may have demoted one since), then looks again.</summary>
+    private async Task<bool> StillSeesTwoPrimariesAsync()
+    {
+        if (!SeesTwoPrimaries())
+        {
+            return false;
+        }
+
+        await _connection.ConfigureAsync().ConfigureAwait(false);
+        return SeesTwoPrimaries();
+    }
+
+    /// <summary>
+    /// Replicated topology: when the servers' roles change (a failover, an old primary demoted), what this process holds
+    /// in L1 may have been read from a server whose data the change discarded; the restoration work (registered with
+    /// <see cref="OnRestored"/>: drop L1, replay invalidations) runs as after a reconnect.
+    /// </summary>
+    private void NoteRoleChanges()
+    {
+        if (_options.Topology != RedisTopology.Replicated)
+        {
+            return;
+        }
+
+        var roles = string.Join(' ', _connection.GetServers().Where(s => s.IsConnected).Select(s => (s.IsReplica ? "r:" : "p:") + s.EndPoint).Order(StringComparer.Ordinal));
+        var previous = Interlocked.Exchange(ref _roles, roles);
+        if (previous is not null && previous != roles)
+        {
+            Volatile.Write(ref _restorationPending, 1);
+            lock (_gate)
+            {
+                _restored.TrySetResult();
+            }
+
+            LogRolesChanged(previous, roles);
+        }
+    }
+
+    private string? _roles;
+
+    private void ReportTwoPrimaries()
+    {
+        var first = Interlocked.CompareExchange(ref _stalledSince, Stopwatch.GetTimestamp(), 0) == 0;
+        lock (_gate)
+        {
+            _health = _health with { LastCheck = _time.GetUtcNow(), LastError = RedisFailure.TwoPrimaries, ConsecutiveFailures = _health.ConsecutiveFailures + 1 };
+            _restored.TrySetResult();
+        }
+
+        if (first)
+        {
+            LogTwoPrimaries();
+        }
+    }
+
     public RedisConnectionHealth Health
     {
         get
@@ -218,8 +298,18 @@ public sealed partial class RedisConnectionManager : BackgroundService
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var roundTrip = await Database.PingAsync().WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
+            // DemandMaster: with replicas the PING must reach the primary, which takes the writes; a replica answering
+            // while the primary is gone is not a healthy cache.
+            var roundTrip = await Database.PingAsync(CommandFlags.DemandMaster).WaitAsync(_options.OperationTimeout, cancellationToken).ConfigureAwait(false);
             _pingDuration.Record(roundTrip.TotalSeconds);
+            if (await StillSeesTwoPrimariesAsync().ConfigureAwait(false))
+            {
+                ReportTwoPrimaries();
+                return Health;
+            }
+
+            NoteRoleChanges();
+
             if (Interlocked.Exchange(ref _stalledSince, 0) is var stalledSince and not 0)
             {
                 LogAnswersAgain(Stopwatch.GetElapsedTime(stalledSince).TotalMilliseconds);
@@ -339,6 +429,10 @@ public sealed partial class RedisConnectionManager : BackgroundService
             _disconnectedAt ??= Stopwatch.GetTimestamp();
             _failedConnections.Add((e.EndPoint?.ToString(), e.ConnectionType));
             _health = _health with { ConnectionFailures = _health.ConnectionFailures + 1, LastError = RedisFailure.Of(e.FailureType) };
+
+            // PING at once: with replicas the multiplexer stays connected when the primary goes, and only a PING that
+            // must reach the primary turns the health Degraded before the next interval.
+            _restored.TrySetResult();
         }
 
         _events.Add(1, new KeyValuePair<string, object?>("event", "failed"), new KeyValuePair<string, object?>("connection.type", e.ConnectionType.ToString()));
@@ -374,6 +468,10 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
         _events.Add(1, new KeyValuePair<string, object?>("event", "restored"), new KeyValuePair<string, object?>("connection.type", e.ConnectionType.ToString()));
         LogConnectionRestored(e.EndPoint?.ToString(), e.ConnectionType, downtime?.TotalMilliseconds);
+        if (SeesTwoPrimaries())
+        {
+            ReportTwoPrimaries();
+        }
     }
 
     private void OnInternalError(object? sender, InternalErrorEventArgs e)
@@ -409,6 +507,13 @@ public sealed partial class RedisConnectionManager : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Redis did not answer within {TimeoutMs} ms: cache and Redis calls fail at once, and the health is Degraded, until it answers a PING")]
     private partial void LogStalled(double timeoutMs);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Two Redis servers answer as primary (an old primary back before the Sentinels demoted it): cache and Redis calls fail at once until one is left")]
+    private partial void LogTwoPrimaries();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis roles changed from [{Before}] to [{After}]: dropping L1 and replaying invalidations")]
+    private partial void LogRolesChanged(string before, string after);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "What the cache missed while Redis was away could not all be sent yet; retrying at the next PING")]
     private partial void LogRestorationWorkFailed(Exception exception);

@@ -18,6 +18,12 @@ public static class RedisFailure
     public const string NotConnected = "not_connected";
     public const string Unknown = "unknown";
 
+    /// <summary>
+    /// Two servers answer as primary (replicated topology): an old primary back from a stall before the Sentinels demoted
+    /// it. Writes to it would be lost when it becomes a replica, so the cache waits until one primary is left.
+    /// </summary>
+    public const string TwoPrimaries = "two_primaries";
+
     /// <summary>The kind of <paramref name="exception"/>, one of this class's constants.</summary>
     public static string Of(Exception exception) => exception switch
     {

@@ -15,7 +15,7 @@ namespace Bookstore.Caching.Distributed;
 /// is exact. An invalidation that cannot bump its stamp (Redis away) is kept by <c>CacheService</c> and sent again,
 /// stamp first, when the connection is back.
 /// </remarks>
-public sealed class InvalidationStamps(RedisConnectionManager connection)
+public sealed class InvalidationStamps(RedisConnectionManager connection, ReplicaReadRouting routing)
 {
     /// <summary>How long a stamp outlives its last bump; a read whose source takes longer is not fenced.</summary>
     public static readonly TimeSpan StampLifetime = TimeSpan.FromMinutes(10);
@@ -45,6 +45,7 @@ public sealed class InvalidationStamps(RedisConnectionManager connection)
     public async Task<bool> BumpAsync(string key, CancellationToken cancellationToken, bool deleteEntry = false)
     {
         var stampKey = StampKeyOf(key);
+        routing.NoteChanged(key);
         if (!CanReachRedis)
         {
             return false;

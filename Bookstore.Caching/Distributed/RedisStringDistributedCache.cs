@@ -16,7 +16,8 @@ namespace Bookstore.Caching.Distributed;
 /// manager, and while Redis is known not to answer, calls fail at once without sending anything. FusionCache treats
 /// either as an L2 error: a miss served from the source, fail-safe where the type allows it, its circuit breaker open.
 /// </remarks>
-internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connection, RedisConnectionManager manager, TimeProvider time) : IDistributedCache
+internal sealed class RedisStringDistributedCache(
+    IConnectionMultiplexer connection, RedisConnectionManager manager, ReplicaReadRouting routing, TimeProvider time) : IDistributedCache
 {
     private static readonly AsyncLocal<PendingWrites?> Pending = new();
 
@@ -39,13 +40,14 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
         ThrowIfStalled();
-        return await WithinCacheTimeoutAsync(Db.StringGetAsync(key), token).ConfigureAwait(false);
+        return await WithinCacheTimeoutAsync(Db.StringGetAsync(key, routing.FlagsFor(key)), token).ConfigureAwait(false);
     }
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => Db.StringSet(key, value, ExpiryOf(options, time));
 
     public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
     {
+        routing.NoteChanged(key);
         if (Pending.Value is { } pending && pending.TryAdd(key, value, ExpiryOf(options, time)))
         {
             return Task.CompletedTask;
@@ -73,6 +75,7 @@ internal sealed class RedisStringDistributedCache(IConnectionMultiplexer connect
 
     public Task RemoveAsync(string key, CancellationToken token = default)
     {
+        routing.NoteChanged(key);
         ThrowIfStalled();
         return WithinCacheTimeoutAsync(Db.KeyDeleteAsync(key), token);
     }

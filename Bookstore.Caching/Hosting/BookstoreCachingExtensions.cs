@@ -143,8 +143,12 @@ public static class BookstoreCachingExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<CacheBulkWriter>>()));
         builder.Services.AddHostedService<L1DropSubscriber>();
+        builder.Services.TryAddSingleton<ReplicaReadRouting>();
         builder.Services.TryAddSingleton(sp => new RedisStringDistributedCache(
-            sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<RedisConnectionManager>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IConnectionMultiplexer>(),
+            sp.GetRequiredService<RedisConnectionManager>(),
+            sp.GetRequiredService<ReplicaReadRouting>(),
+            sp.GetRequiredService<TimeProvider>()));
         AddTypedCacheMemoryLevel(builder.Services, policies, (cache, type) => cache
             .WithSerializer(sp => new FusionCacheSerializerAdapter(sp.GetRequiredService<CacheSerializer>(), sp.GetRequiredService<CacheMetrics>()))
             .WithDistributedCache(sp => sp.GetRequiredService<RedisStringDistributedCache>())
@@ -153,7 +157,9 @@ public static class BookstoreCachingExtensions
                 // FusionCache calls the factory once, then subscribes: waiting for the first connect keeps that
                 // SUBSCRIBE from failing (and being logged as an error) while the multiplexer is still connecting.
                 var connection = sp.GetRequiredService<RedisConnectionManager>();
-                return new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => connection.WhenConnectedAsync() });
+                return new ChangeNoticingBackplane(
+                    new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => connection.WhenConnectedAsync() }),
+                    sp.GetRequiredService<ReplicaReadRouting>());
             }));
 
         return builder;

@@ -34,6 +34,12 @@ public sealed partial class RedisService(
 
     private readonly TimeSpan _defaultTtl = options.Value.DefaultTtl;
 
+    /// <summary>
+    /// Key reads of this general-purpose service go to the primary even with replica reads on: a caller that just wrote a
+    /// key (a round-trip probe, a counter) expects to read it back. Only the popularity scores prefer a replica.
+    /// </summary>
+    private const CommandFlags PrimaryRead = CommandFlags.None;
+
     private IDatabase Db => connection.Database;
 
     public async Task<CacheLookup<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default)
@@ -44,7 +50,7 @@ public sealed partial class RedisService(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            using var lease = await Db.StringGetLeaseAsync(redisKey, connection.ReadFlags)
+            using var lease = await Db.StringGetLeaseAsync(redisKey, PrimaryRead)
                 .WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
             metrics.RecordOperation("get", cacheType, Stopwatch.GetElapsedTime(started));
             if (lease is null)
@@ -151,7 +157,7 @@ public sealed partial class RedisService(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var exists = await Db.KeyExistsAsync(redisKey, connection.ReadFlags)
+            var exists = await Db.KeyExistsAsync(redisKey, PrimaryRead)
                 .WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
             metrics.RecordOperation("exists", cacheType, Stopwatch.GetElapsedTime(started));
             return exists;
@@ -200,7 +206,7 @@ public sealed partial class RedisService(
         try
         {
             // PTTL answers -2 for a missing key and -1 for a key without expiry in one round trip.
-            var result = await Db.ExecuteAsync("PTTL", [redisKey], connection.ReadFlags)
+            var result = await Db.ExecuteAsync("PTTL", [redisKey], PrimaryRead)
                 .WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
             metrics.RecordOperation("ttl", cacheType, Stopwatch.GetElapsedTime(started));
             var milliseconds = (long)result;
@@ -238,7 +244,7 @@ public sealed partial class RedisService(
         var results = new CacheLookup<T>[keys.Count];
         try
         {
-            var values = await Db.StringGetAsync(redisKeys, connection.ReadFlags)
+            var values = await Db.StringGetAsync(redisKeys, PrimaryRead)
                 .WaitAsync(connection.OperationTimeout, cancellationToken).ConfigureAwait(false);
             metrics.RecordOperation("get_many", cacheType, Stopwatch.GetElapsedTime(started));
             for (var i = 0; i < values.Length; i++)

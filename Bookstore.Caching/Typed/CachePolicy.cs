@@ -33,6 +33,13 @@ public sealed record CachePolicy(
 
     /// <summary>The type is not cached at all: see <see cref="CachePolicyOverride.Bypass"/>.</summary>
     public bool Bypass { get; init; }
+
+    /// <summary>
+    /// Whether its L2 reads may go to a replica when Redis has them (<c>Bookstore:Redis:PreferReplica</c>): a replica can
+    /// be a moment behind the primary. True for the catalog's read-mostly types; Cart and Sessions, which a reader has
+    /// just changed, and Analytics counters always read the primary.
+    /// </summary>
+    public bool ReadFromReplica { get; init; }
 }
 
 /// <summary>Configuration overrides of one type's policy (<c>Bookstore:Cache:Policies:{Type}</c>); unset fields keep the default.</summary>
@@ -58,4 +65,7 @@ public sealed class CachePolicyOverride
     /// what the cache saves (bench/read-path.sh); the service warns at start while it is on.
     /// </summary>
     public bool? Bypass { get; set; }
+
+    /// <summary>See <see cref="CachePolicy.ReadFromReplica"/>.</summary>
+    public bool? ReadFromReplica { get; set; }
 }

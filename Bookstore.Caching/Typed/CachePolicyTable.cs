@@ -46,7 +46,12 @@ public sealed class CachePolicyTable
         return Validate(policy);
     }
 
-    public static CachePolicy Default(CacheType type) => type switch
+    public static CachePolicy Default(CacheType type) => DefaultWithoutRouting(type) with
+    {
+        ReadFromReplica = type is CacheType.Books or CacheType.BookLists or CacheType.Users or CacheType.Recommendations or CacheType.Reference,
+    };
+
+    private static CachePolicy DefaultWithoutRouting(CacheType type) => type switch
     {
         CacheType.Books => new(type, CacheStrategy.Lru, TimeSpan.FromHours(2), true, TimeSpan.FromMinutes(10), TimeSpan.FromHours(6), 0.9f, TimeSpan.FromMinutes(2)),
         CacheType.BookLists => new(type, CacheStrategy.Lru, TimeSpan.FromMinutes(10), true, TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), 0.9f, TimeSpan.FromSeconds(30)),
@@ -74,6 +79,7 @@ public sealed class CachePolicyTable
             EagerRefreshThreshold = change.EagerRefreshThreshold ?? policy.EagerRefreshThreshold,
             JitterMaxDuration = change.JitterMaxDuration ?? policy.JitterMaxDuration,
             Bypass = change.Bypass ?? policy.Bypass,
+            ReadFromReplica = change.ReadFromReplica ?? policy.ReadFromReplica,
         };
     }
 

@@ -17,10 +17,13 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly TemporaryDirectory _data;
     private Process? _process;
 
-    private RedisServer(int port, string[] extraArgs, RedisUserPasswords? users = null)
+    private readonly string _readyMarker;
+
+    private RedisServer(int port, string[] extraArgs, RedisUserPasswords? users = null, string readyMarker = "Ready to accept connections")
     {
         Port = port;
         _extraArgs = extraArgs;
+        _readyMarker = readyMarker;
         _data = new TemporaryDirectory("bookstore-redis-");
         Password = NewPassword();
         Users = users;
@@ -74,6 +77,59 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>Starts a server whose options depend on its port (e.g. <c>--port 0 --tls-port {port}</c>).</summary>
+    /// <summary>
+    /// A data node of the replicated topology as the AppHost starts one: the profile's configuration, the users of
+    /// <paramref name="users"/> (replication and Sentinel users included), and the replication settings; a replica of
+    /// <paramref name="primaryPort"/> when one is given.
+    /// </summary>
+    public static async Task<RedisServer> StartReplicatedNodeAsync(RedisUserPasswords users, int? primaryPort, BookstoreProfile? profile = null)
+    {
+        var server = new RedisServer(LoopbackPort.FindFreeBelowEphemeralRange(), [], users);
+        var repository = RepositoryRoot();
+        await File.WriteAllTextAsync(
+            Path.Combine(server.DataDirectory, RedisUsers.FileName),
+            RedisUsers.Render(await File.ReadAllTextAsync(Path.Combine(repository, "redis", RedisUsers.FileName)), users));
+        server._profile = profile ?? BookstoreProfile.Local;
+        await server.RenderNodeConfigAsync(primaryPort);
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>A Sentinel of the replicated topology watching <paramref name="primaryPort"/>, configured as the AppHost configures one.</summary>
+    public static async Task<RedisServer> StartSentinelAsync(RedisUserPasswords users, int primaryPort, SentinelTimings? timings = null)
+    {
+        var server = new RedisServer(LoopbackPort.FindFreeBelowEphemeralRange(), ["--sentinel"], users, readyMarker: "Sentinel ID is");
+        await File.WriteAllTextAsync(
+            server.RuntimeConfigPath,
+            ReplicatedRedisConfiguration.RenderSentinelConfig(server.Port, server.DataDirectory, primaryPort, users, timings));
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>Renders a data node's configuration again, as a replica of <paramref name="primaryPort"/> (or a primary), before a restart.</summary>
+    public Task RenderNodeConfigAsync(int? primaryPort)
+    {
+        var profile = _profile ?? throw new InvalidOperationException("Not a replicated data node.");
+        var repository = RepositoryRoot();
+        return File.WriteAllTextAsync(
+            RuntimeConfigPath,
+            BookstoreRedisExtensions.RenderRuntimeConfig(Path.Combine(repository, "redis", "redis.conf"), DataDirectory, Port, profile)
+            + ReplicatedRedisConfiguration.DataNodeSettings(primaryPort, Users!.Replication!));
+    }
+
+    private BookstoreProfile? _profile;
+
+    /// <summary>Sends a signal (STOP, CONT, KILL) to the process.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, (ProcessId ?? throw new InvalidOperationException("redis-server is not running.")).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} failed with {kill.ExitCode}.");
+        }
+    }
+
     public static async Task<RedisServer> StartAsync(Func<int, string[]> extraArgsForPort)
     {
         var port = LoopbackPort.FindFreeBelowEphemeralRange();
@@ -126,7 +182,7 @@ public sealed class RedisServer : IAsyncDisposable
             }
 
             output.Enqueue(e.Data);
-            if (e.Data.Contains("Ready to accept connections", StringComparison.Ordinal))
+            if (e.Data.Contains(_readyMarker, StringComparison.Ordinal))
             {
                 ready.TrySetResult();
             }
@@ -150,6 +206,9 @@ public sealed class RedisServer : IAsyncDisposable
             await process.WaitForExitAsync();
         }
     }
+
+    /// <summary>Whether the process has exited (after a SIGKILL, say).</summary>
+    public bool HasExited => _process is not { HasExited: false };
 
     public async ValueTask DisposeAsync()
     {
