@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
@@ -15,7 +16,7 @@ namespace Aspire.Hosting;
 
 /// <summary>
 /// The replicated topology in local mode: data nodes <c>{cache}-node-1</c> (the primary at a fresh start) to
-/// <c>{cache}-node-{1 + ReadReplicas}</c> and Sentinels <c>{cache}-sentinel-1..3</c>, each a redis-server process on its
+/// <c>{cache}-node-{1 + ReadReplicas}</c> (at least one replica: without one the Sentinels have nothing to promote) and Sentinels <c>{cache}-sentinel-1..3</c>, each a redis-server process on its
 /// own loopback port and data folder, shown as children of <c>{cache}</c> with their health and current role. The
 /// services reference <c>{cache}</c>, whose connection string names the Sentinels.
 /// </summary>
@@ -57,8 +58,9 @@ public static class ReplicatedRedisExtensions
                 Sentinel = await sentinelPassword.Resource.GetValueAsync(cancellationToken).ConfigureAwait(false),
             };
 
-        var ports = DistinctPorts(1 + profile.ReadReplicas + ReplicatedRedisConfiguration.SentinelCount);
-        var topology = new ReplicatedRedisTopology(ports[..(1 + profile.ReadReplicas)], ports[(1 + profile.ReadReplicas)..]);
+        var dataNodes = 1 + Math.Max(1, profile.ReadReplicas);
+        var ports = DistinctPorts(dataNodes + ReplicatedRedisConfiguration.SentinelCount);
+        var topology = new ReplicatedRedisTopology(ports[..dataNodes], ports[dataNodes..]);
         var cache = builder.AddResource(new ReplicatedRedisResource(name, topology, passwords.App.Resource))
             .WithInitialState(new CustomResourceSnapshot
             {
@@ -284,7 +286,9 @@ public static class ReplicatedRedisExtensions
         return cache.WithCommand(PausePrimaryCommand, "Pause primary for 10 s", Run((drills, ct) => drills.PausePrimaryAsync(ct)), new CommandOptions
         {
             Description = "CLIENT PAUSE 10000 ALL on the primary: it stops answering, as a hung server would; logs how long until writes succeeded again.",
-            ConfirmationMessage = "Pause the primary for 10 s? The Sentinels fail it over after 3 s without an answer.",
+            ConfirmationMessage = string.Create(
+                CultureInfo.InvariantCulture,
+                $"Pause the primary for 10 s? The Sentinels fail it over after {SentinelTimings.Default.DownAfterMilliseconds / 1000.0:0.#} s without an answer."),
             IconName = "Pause",
             UpdateState = RedisDashboardCommands.WhenHealthy,
         });

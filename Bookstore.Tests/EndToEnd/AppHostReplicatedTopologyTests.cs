@@ -144,8 +144,9 @@ public sealed partial class AppHostReplicatedTopologyTests(ReplicatedAppHostFixt
         await DrillMovesThePrimaryToTheReplicaAsync(ReplicatedRedisExtensions.FailOverCommand, "Fail over now", TestContext.Current.CancellationToken);
 
     /// <remarks>
-    /// Sentinel gives up on a primary that has not answered for 3 s, so the writes resume on the replica before the
-    /// pause ends; when it ends the old primary takes the Sentinels' orders and is a replica: one primary, not two.
+    /// Sentinel gives up on a primary that has not answered for 2 s (SentinelTimings), so the writes resume on the
+    /// replica before the pause ends; when it ends the old primary takes the Sentinels' orders and is a replica: one
+    /// primary, not two.
     /// </remarks>
     [Fact(Timeout = 300_000)]
     public async Task PausingThePrimaryForTenSecondsFailsItOverAndItWakesAsAReplica() =>

@@ -118,6 +118,20 @@ public sealed class ReplicatedTopologyModelTests
     }
 
     [Fact]
+    public async Task TheReplicatedTopologyAlwaysHasAReplicaForTheSentinelsToPromote()
+    {
+        // The Local profile has no read replica of its own.
+        using var data = new TemporaryDirectory("bookstore-model-");
+        await using var builder = await CreateAsync("--Bookstore:Redis:Topology=replicated", "--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}");
+
+        Assert.Equal(0, BookstoreProfile.Local.ReadReplicas);
+        Assert.Equal(["cache-node-1", "cache-node-2"], builder.Resources.OfType<RedisDataNodeResource>().Select(n => n.Name).Order());
+        Assert.Equal(3, builder.Resources.OfType<RedisSentinelResource>().Count());
+        var api = Assert.Single(builder.Resources.OfType<ProjectResource>(), r => r.Name == "api");
+        Assert.Equal(1, api.Annotations.OfType<ReplicaAnnotation>().LastOrDefault()?.Replicas ?? 1);
+    }
+
+    [Fact]
     public async Task TheSingleTopologyStaysAvailableInProductionOnTheCommandLine()
     {
         using var data = new TemporaryDirectory("bookstore-model-");
