@@ -12,6 +12,7 @@ var apiAdminKey = builder.AddParameter("api-admin-key", new GenerateParameterDef
 var demoReaderPassword = builder.AddParameter("demo-reader-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
 
 var api = builder.AddProject<Projects.Bookstore_Api>("api")
+    .WithReplicas(profile.ApiReplicas)
     .WithReference(cache)
     .WithRedisTlsTrust(cache)
     .WaitFor(cache)

@@ -27,10 +27,18 @@ public static class BookstoreProfileExtensions
         return builder;
     }
 
-    /// <summary>Passes the profile's client-side numbers to a service as <c>Bookstore:*</c> configuration.</summary>
+    /// <summary>
+    /// Passes the profile's client-side numbers to a service as <c>Bookstore:*</c> configuration. In the replicated
+    /// topology the service reads from replicas where a little staleness is fine (<c>Bookstore:Redis:PreferReplica</c>).
+    /// </summary>
     public static IResourceBuilder<T> WithBookstoreProfile<T>(this IResourceBuilder<T> builder, BookstoreProfile profile)
         where T : IResourceWithEnvironment
     {
+        if (profile.Topology == RedisTopology.Replicated)
+        {
+            builder.WithEnvironment("Bookstore__Redis__PreferReplica", "true");
+        }
+
         return builder
             .WithEnvironment("Bookstore__Profile", profile.Name)
             .WithEnvironment("Bookstore__Cache__CompressionThresholdBytes", profile.CompressionThresholdBytes.ToString(CultureInfo.InvariantCulture))

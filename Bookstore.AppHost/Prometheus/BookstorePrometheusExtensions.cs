@@ -3,13 +3,16 @@ using Aspire.Hosting.ApplicationModel;
 using Bookstore.AppHost.Local;
 using Bookstore.AppHost.Profiles;
 using Bookstore.AppHost.Redis;
+using Bookstore.AppHost.Prometheus;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
 /// <summary>
 /// The <c>prometheus</c> resource: a Prometheus server scraping api and worker <c>/metrics</c> on their management ports,
-/// from a configuration rendered from <c>prometheus/prometheus.yml</c>. Same pattern as the Redis modes:
+/// every replica on its own (<see cref="PrometheusScrapeTargets"/>), from a configuration rendered from <c>prometheus/prometheus.yml</c>. Same pattern as the Redis modes:
 /// <c>Bookstore:Prometheus:Mode</c> = auto (container if a runtime answers, else the local <c>prometheus</c> binary,
 /// else none, with a log line), container, local, or off. With the profile's monitoring level
 /// <see cref="MonitoringLevel.FullWithAlerts"/> (Production) it also loads the alert rules of <c>prometheus/alerts.yml</c>.
@@ -69,8 +72,6 @@ public static class BookstorePrometheusExtensions
                 Directory.CreateDirectory(dataDirectory);
                 var text = (await File.ReadAllTextAsync(template, cancellationToken).ConfigureAwait(false))
                     .Replace("{{SCRAPE_INTERVAL}}", ScrapeInterval, StringComparison.Ordinal)
-                    .Replace("{{TARGETS_API}}", Target(api, inContainer), StringComparison.Ordinal)
-                    .Replace("{{TARGETS_WORKER}}", Target(worker, inContainer), StringComparison.Ordinal)
                     .Replace("{{RULE_FILES}}", alertRules is null ? string.Empty : $"rule_files:\n  - {AlertRulesFile}", StringComparison.Ordinal);
 
                 // Copied next to the configuration (a relative rule_files path is read from there), in the container too.
@@ -87,6 +88,13 @@ public static class BookstorePrometheusExtensions
                 await File.WriteAllTextAsync(configFile, text, cancellationToken).ConfigureAwait(false);
             });
 
+            builder.Services.AddHostedService(services => new PrometheusScrapeTargets(
+                [api.Resource.Name, worker.Resource.Name],
+                dataDirectory,
+                inContainer ? "host.docker.internal" : "127.0.0.1",
+                services.GetRequiredService<ResourceNotificationService>(),
+                services.GetRequiredService<ILogger<PrometheusScrapeTargets>>()));
+
             var configured = prometheus
                 .WaitFor(api)
                 // Started, not healthy: the worker is healthy only once the cache is warm, and scraping it matters most before.
@@ -95,14 +103,6 @@ public static class BookstorePrometheusExtensions
                 .WithUrlForEndpoint("http", url => url.DisplayText = "Prometheus");
             return builder.CreateResourceBuilder<IResourceWithEndpoints>(configured.Resource);
         }
-    }
-
-    /// <summary>The service's management endpoint: outside Development <c>/metrics</c> answers there only.</summary>
-    private static string Target(IResourceBuilder<ProjectResource> project, bool fromContainer)
-    {
-        var endpoint = project.GetEndpoint(ManagementEndpointExtensions.EndpointName);
-        var host = fromContainer ? "host.docker.internal" : "127.0.0.1";
-        return $"'{host}:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}'";
     }
 
 }

@@ -87,6 +87,11 @@ public static class BookstoreRedisExtensions
         var dataDirectory = Path.GetFullPath(
             builder.Configuration[DataDirectoryKey]
             ?? Path.Combine(builder.AppHostDirectory, ".data", "redis", profile.Name.ToLowerInvariant()));
+        if (profile.Topology == RedisTopology.Replicated)
+        {
+            return builder.AddReplicatedRedis(name, profile, (requested, mode, tls), new(configFile, aclTemplate, dataDirectory), passwords);
+        }
+
         var aclFile = Path.Combine(dataDirectory, RedisUsers.FileName);
         if (profile.Topology == RedisTopology.Cluster)
         {
@@ -238,9 +243,16 @@ public static class BookstoreRedisExtensions
             return service;
         }
 
+        var variable = $"ConnectionStrings__{cache.Resource.Name}-monitor";
+        if (cache.Resource is ReplicatedRedisResource replicated)
+        {
+            // Through the Sentinels, like the services' own connection: the monitor follows the primary too.
+            return service.WithEnvironment(variable, replicated.ConnectionStringAs(RedisUsers.Monitor, users.Passwords.Monitor.Resource));
+        }
+
         var endpoint = new EndpointReference((IResourceWithEndpoints)cache.Resource, LocalRedisResource.PrimaryEndpointName);
         return service.WithEnvironment(
-            $"ConnectionStrings__{cache.Resource.Name}-monitor",
+            variable,
             RedisUserConnection.Expression(
                 endpoint, RedisUsers.Monitor, users.Passwords.Monitor.Resource, (cache.Resource as LocalRedisResource)?.ConnectionStringOptions ?? string.Empty));
     }
@@ -280,9 +292,7 @@ public static class BookstoreRedisExtensions
 
             // The AppHost's own health check reads as the monitor user: PING and INFO are all it needs.
             var monitorPassword = await passwords.Monitor.Resource.GetValueAsync(cancellationToken).ConfigureAwait(false);
-            connectionString = string.Create(
-                CultureInfo.InvariantCulture,
-                $"127.0.0.1:{port},user={RedisUsers.Monitor},password={monitorPassword},{MonitorHandshake}{resource.ConnectionStringOptions}");
+            connectionString = LocalMonitorConnectionString(port, monitorPassword ?? string.Empty, resource.ConnectionStringOptions);
         });
 
         var local = builder.AddResource(resource);
@@ -297,6 +307,10 @@ public static class BookstoreRedisExtensions
             .WithHealthCheck(healthCheckKey);
     }
 
+    /// <summary>The AppHost's own connection to a redis-server on this machine's loopback as <c>bookstore-monitor</c> (its health checks).</summary>
+    internal static string LocalMonitorConnectionString(int port, string monitorPassword, string options = "") => string.Create(
+        CultureInfo.InvariantCulture, $"127.0.0.1:{port},user={RedisUsers.Monitor},password={monitorPassword},{MonitorHandshake}{options}");
+
     /// <summary>
     /// Connection-string options that keep StackExchange.Redis to what <c>bookstore-monitor</c> may run: no CONFIG or
     /// CLUSTER, no tie-breaker key and no configuration channel (the services set the same in code).
@@ -306,9 +320,16 @@ public static class BookstoreRedisExtensions
     /// <summary>
     /// The file redis-server is started with (mode 0600, in the git-ignored data folder). The users and their
     /// password hashes are in <c>users.acl</c> beside it, so no password appears in the process arguments.
+    /// <paramref name="renamedCommands"/> maps a command the profile disables to the name it keeps instead of none
+    /// (the replicated topology: Sentinel must still run CONFIG REWRITE during a failover, under that name).
     /// </summary>
     public static string RenderRuntimeConfig(
-        string configFile, string dataDirectory, int port, BookstoreProfile profile, RedisTlsSettings? tls = null)
+        string configFile,
+        string dataDirectory,
+        int port,
+        BookstoreProfile profile,
+        RedisTlsSettings? tls = null,
+        IReadOnlyDictionary<string, string>? renamedCommands = null)
     {
         var text = new StringBuilder();
         text.AppendLine("# Rendered by Bookstore.AppHost at start-up; do not edit or commit.");
@@ -326,7 +347,7 @@ public static class BookstoreRedisExtensions
         text.AppendLine(CultureInfo.InvariantCulture, $"aclfile {QuoteConfigValue(Path.Combine(dataDirectory, RedisUsers.FileName))}");
         foreach (var command in DisabledCommands(profile))
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"rename-command {command} \"\"");
+            text.AppendLine(CultureInfo.InvariantCulture, $"rename-command {command} {QuoteConfigValue(renamedCommands?.GetValueOrDefault(command) ?? string.Empty)}");
         }
 
         AppendTls(text, port, tls);

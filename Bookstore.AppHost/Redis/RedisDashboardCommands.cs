@@ -17,7 +17,7 @@ public static class RedisDashboardCommands
     /// <summary>Slow log, memory report and AOF rewrite, each run as <c>bookstore-admin</c>.</summary>
     public static IResourceBuilder<IResourceWithConnectionString> WithBookstoreRedisCommands(this IResourceBuilder<IResourceWithConnectionString> cache)
     {
-        var admin = AdminConnectionString(cache.Resource);
+        var admin = AdminConnectionStringSource(cache.Resource);
         cache.WithCommand(SlowLogCommand, "Show slow log", RunAsAdmin(admin, RedisAdminCommands.SlowLogAsync), new CommandOptions
         {
             Description = $"SLOWLOG GET {RedisAdminCommands.SlowLogEntries}: the most recent commands slower than the slow-log threshold.",
@@ -115,6 +115,28 @@ public static class RedisDashboardCommands
     }
 #pragma warning restore ASPIREINTERACTION001
 
+    /// <summary>
+    /// Where the commands connect as the admin user: the resource's endpoint, or in the replicated topology the primary
+    /// the Sentinels name at the moment the command runs (a failover moves it).
+    /// </summary>
+    private static Func<CancellationToken, Task<string>> AdminConnectionStringSource(IResource cache)
+    {
+        var users = cache.Annotations.OfType<RedisUsersAnnotation>().Single();
+        if (cache is ReplicatedRedisResource replicated)
+        {
+            return async cancellationToken =>
+            {
+                var password = await users.Passwords.Admin.Resource.GetValueAsync(cancellationToken).ConfigureAwait(false) ?? string.Empty;
+                var primary = await replicated.Topology.CurrentPrimaryPortAsync(password, cancellationToken).ConfigureAwait(false);
+                return $"{SentinelClient.Address(primary)},user={RedisUsers.Admin},password={password}";
+            };
+        }
+
+        var expression = AdminConnectionString(cache);
+        return async cancellationToken => await expression.GetValueAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("The admin connection string has no value yet.");
+    }
+
     /// <summary>The admin user's connection string to the resource's endpoint.</summary>
     public static ReferenceExpression AdminConnectionString(IResource cache)
     {
@@ -124,17 +146,16 @@ public static class RedisDashboardCommands
     }
 
     private static Func<ExecuteCommandContext, Task<ExecuteCommandResult>> RunAsAdmin(
-        ReferenceExpression connectionString, Func<IServer, Task<RedisCommandOutcome>> command) => async context =>
+        Func<CancellationToken, Task<string>> connectionString, Func<IServer, Task<RedisCommandOutcome>> command) => async context =>
     {
         try
         {
-            var text = await connectionString.GetValueAsync(context.CancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException("The admin connection string has no value yet.");
+            var text = await connectionString(context.CancellationToken).ConfigureAwait(false);
             await using var connection = await RedisAdminCommands.ConnectAsync(text).ConfigureAwait(false);
             var server = connection.GetServer(connection.GetEndPoints()[0]);
             return ToResult(await command(server).ConfigureAwait(false));
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidOperationException)
         {
             context.Logger.LogCommandFailure(ex);
             return CommandResults.Failure(RedisAdminCommands.Explain(ex));
@@ -146,7 +167,7 @@ public static class RedisDashboardCommands
         : outcome.Report is { } report ? CommandResults.Success(outcome.Message, report, CommandResultFormat.Markdown)
         : CommandResults.Success(outcome.Message);
 
-    private static ResourceCommandState WhenHealthy(UpdateCommandStateContext context) =>
+    internal static ResourceCommandState WhenHealthy(UpdateCommandStateContext context) =>
         context.ResourceSnapshot.HealthStatus == HealthStatus.Healthy ? ResourceCommandState.Enabled : ResourceCommandState.Disabled;
 }
 

@@ -6,9 +6,17 @@ namespace Bookstore.AppHost.Redis;
 /// <summary>
 /// The <c>cache</c> resource's health: a PING over the connection string the services get, trusting the TLS CA when TLS
 /// is on (the packaged Redis check takes only a connection string, which cannot carry a CA). One connection, opened at
-/// the first check and reopened after a failed connect.
+/// the first check and reopened after a failed connect. <paramref name="ping"/> chooses where the PING goes (the
+/// replicated topology: to the primary through the Sentinels, or to one node whatever its role); by default, where
+/// StackExchange.Redis sends a PING. <paramref name="configure"/> adjusts what the connection string cannot say (a
+/// Sentinel's command map).
 /// </summary>
-internal sealed class RedisPingHealthCheck(string resourceName, Func<string?> connectionString, RedisTlsSettings? tls) : IHealthCheck
+internal sealed class RedisPingHealthCheck(
+    string resourceName,
+    Func<string?> connectionString,
+    RedisTlsSettings? tls,
+    Func<IConnectionMultiplexer, Task>? ping = null,
+    Action<ConfigurationOptions>? configure = null) : IHealthCheck
 {
     private Task<ConnectionMultiplexer>? _connection;
 
@@ -23,7 +31,7 @@ internal sealed class RedisPingHealthCheck(string resourceName, Func<string?> co
         try
         {
             var connection = await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
-            await connection.GetDatabase().PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await (ping is null ? connection.GetDatabase().PingAsync() : ping(connection)).WaitAsync(cancellationToken).ConfigureAwait(false);
             return HealthCheckResult.Healthy();
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
@@ -41,6 +49,7 @@ internal sealed class RedisPingHealthCheck(string resourceName, Func<string?> co
     {
         var options = ConfigurationOptions.Parse(text);
         tls?.ApplyTrust(options);
+        configure?.Invoke(options);
         return ConnectionMultiplexer.ConnectAsync(options);
     }
 }

@@ -18,7 +18,7 @@ namespace Bookstore.Tests.EndToEnd;
 /// </summary>
 [Trait("Category", "EndToEnd")]
 [Collection(AppHostCollection.Name)]
-[TestCaseOrderer(typeof(DeclarationOrderer))]
+[TestMethodOrderer(typeof(DeclarationOrderer))]
 public sealed class AppHostLocalModeTests(LocalAppHostFixture appHost) : IClassFixture<LocalAppHostFixture>
 {
     [Fact(Timeout = 300_000)]

@@ -10,24 +10,28 @@ public sealed class AppHostProcessTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// Local: one redis-server and one api. Production: the replicated topology (two data nodes, three Sentinels) and two
+    /// api replicas, as <c>dotnet run --project Bookstore.AppHost -- --Bookstore:Profile=Production</c> starts them.
+    /// </summary>
     [Theory(Timeout = 300_000)]
-    [InlineData("TERM")]
-    [InlineData("INT")]
-    public async Task SignalToTheAppHostEndsRedisPrometheusAndTheServicesWithinFiveSeconds(string signal)
+    [InlineData("TERM", "Local", 1, 1)]
+    [InlineData("INT", "Production", 5, 2)]
+    public async Task SignalToTheAppHostEndsRedisPrometheusAndTheServicesWithinFiveSeconds(string signal, string profile, int redisProcesses, int apiReplicas)
     {
         var ct = TestContext.Current.CancellationToken;
         using var data = new TemporaryDirectory("bookstore-signal-");
         await using var appHost = AppHostProcess.Start(
-            ["--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}",
+            [$"--Bookstore:Profile={profile}", "--Bookstore:Redis:Mode=local", $"--Bookstore:Redis:DataDirectory={data.Path}",
              "--Bookstore:Prometheus:Mode=local", $"--Bookstore:Prometheus:DataDirectory={data.Path}/prometheus"]);
 
         var started = await LinuxProcesses.WaitUntilAsync(
-            () => LinuxProcesses.RedisServersIn(data.Path).Count == 1
-                  && ServiceProcesses(appHost, "Bookstore.Api/bin/").Count == 1
+            () => LinuxProcesses.RedisProcessesUnder(data.Path).Count == redisProcesses
+                  && ServiceProcesses(appHost, "Bookstore.Api/bin/").Count == apiReplicas
                   && ServiceProcesses(appHost, "Bookstore.Worker/bin/").Count == 1,
             StartTimeout,
             ct);
-        Assert.True(started, "redis-server, api and worker did not all start:\n" + appHost.Output);
+        Assert.True(started, $"{redisProcesses} redis processes, {apiReplicas} api and a worker did not all start:\n" + appHost.Output);
 
         Assert.True(
             await LinuxProcesses.WaitUntilAsync(() => LinuxProcesses.WithCommandLineContaining($"--config.file={data.Path}/prometheus").Count == 1, StartTimeout, ct),
@@ -51,7 +55,7 @@ public sealed class AppHostProcessTests
         var everythingGone = await LinuxProcesses.WaitUntilAsync(() => !startedByAppHost.Any(LinuxProcesses.IsAlive), TimeSpan.FromSeconds(30), ct);
         Assert.True(everythingGone, $"Left running 30 s after SIG{signal}: " + Describe(startedByAppHost.Where(LinuxProcesses.IsAlive)));
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"SIG{signal}: services, Redis and Prometheus gone after {servicesSeconds:F1} s, DCP after {signalled.Elapsed.TotalSeconds:F1} s");
+            $"{profile}, SIG{signal}: services, Redis and Prometheus gone after {servicesSeconds:F1} s, DCP after {signalled.Elapsed.TotalSeconds:F1} s");
     }
 
     private static string Describe(IEnumerable<int> pids) => string.Join(", ", pids.Select(pid => $"{pid} {LinuxProcesses.CommandLineOf(pid)}"));

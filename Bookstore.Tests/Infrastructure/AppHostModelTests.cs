@@ -13,8 +13,7 @@ public sealed class AppHostModelTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private static async Task<IDistributedApplicationTestingBuilder> CreateAsync(params string[] args) =>
-        await DistributedApplicationTestingBuilder.CreateAsync<Projects.Bookstore_AppHost>(args, Token);
+    private static Task<IDistributedApplicationTestingBuilder> CreateAsync(params string[] args) => AppHostModel.CreateAsync(args);
 
     [Fact]
     public async Task ContainerModeRunsRedisImageWithOurConfigPasswordVolumeAndHealthCheck()
@@ -193,14 +192,14 @@ public sealed class AppHostModelTests
     public async Task ExternalModeWithoutConnectionStringFailsWithTheSettingToGive()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => CreateAsync("--Bookstore:Redis:Mode=external"));
-        Assert.Contains("ConnectionStrings:cache", Flatten(error), StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:cache", AppHostModel.Messages(error), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task UnknownModeFailsNamingTheSetting()
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(() => CreateAsync("--Bookstore:Redis:Mode=cluster"));
-        Assert.Contains("Bookstore:Redis:Mode", Flatten(error), StringComparison.Ordinal);
+        Assert.Contains("Bookstore:Redis:Mode", AppHostModel.Messages(error), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -270,7 +269,8 @@ public sealed class AppHostModelTests
     [InlineData("Production", "2gb", "200")]
     public async Task ProfileSetsServerMemoryAndClientLimits(string profile, string maxMemory, string maxClients)
     {
-        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=container", $"--Bookstore:Profile={profile}");
+        // One server: the container mode offers the single topology only (ReplicatedTopologyModelTests).
+        await using var builder = await CreateAsync("--Bookstore:Redis:Mode=container", $"--Bookstore:Profile={profile}", "--Bookstore:Redis:Topology=single");
 
         var cache = Assert.IsType<RedisResource>(Assert.Single(builder.Resources, r => r.Name == "cache"));
         var args = await builder.ArgumentsAsync(cache);
@@ -349,7 +349,4 @@ public sealed class AppHostModelTests
     }
 
     internal static string RepositoryRoot() => RedisServer.RepositoryRoot();
-
-    private static string Flatten(Exception error) =>
-        error.InnerException is null ? error.Message : error.Message + " | " + Flatten(error.InnerException);
 }

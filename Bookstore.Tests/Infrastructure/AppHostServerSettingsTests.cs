@@ -25,7 +25,8 @@ public sealed class AppHostServerSettingsTests
 
     private static async Task<string> ContainerCommandAsync(params string[] args)
     {
-        await using var builder = await CreateAsync(["--Bookstore:Redis:Mode=container", "--Bookstore:Prometheus:Mode=off", .. args]);
+        // One server: the container mode offers the single topology only (ReplicatedTopologyModelTests).
+        await using var builder = await CreateAsync(["--Bookstore:Redis:Mode=container", "--Bookstore:Redis:Topology=single", "--Bookstore:Prometheus:Mode=off", .. args]);
         var cache = Assert.IsType<RedisResource>(Assert.Single(builder.Resources, r => r.Name == "cache"));
         return (await builder.ArgumentsAsync(cache))[1];
     }
@@ -114,8 +115,8 @@ public sealed class AppHostServerSettingsTests
     public async Task TheMonitoringLevelComesFromTheProfileOrTheConfiguration(string profile, string? configured, string expected)
     {
         string[] args = configured is null
-            ? ["--Bookstore:Redis:Mode=container", $"--Bookstore:Profile={profile}"]
-            : ["--Bookstore:Redis:Mode=container", $"--Bookstore:Profile={profile}", $"--Bookstore:Redis:MonitoringLevel={configured}"];
+            ? ["--Bookstore:Redis:Mode=container", "--Bookstore:Redis:Topology=single", $"--Bookstore:Profile={profile}"]
+            : ["--Bookstore:Redis:Mode=container", "--Bookstore:Redis:Topology=single", $"--Bookstore:Profile={profile}", $"--Bookstore:Redis:MonitoringLevel={configured}"];
         await using var builder = await CreateAsync(args);
 
         foreach (var name in new[] { "api", "worker" })

@@ -18,7 +18,7 @@ public sealed class PrometheusAlertRulesTests
     {
         var (exitCode, output) = await PromtoolAsync(["check", "rules", RulesPath]);
         Assert.True(exitCode == 0, output);
-        Assert.Contains("SUCCESS: 7 rules found", output, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 8 rules found", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -54,6 +54,7 @@ public sealed class PrometheusAlertRulesTests
           - {{RULES}}
         evaluation_interval: 1m
         tests:
+          # The single topology: one node. Its loss is RedisDown, not RedisNodeDown as well.
           - interval: 1m
             input_series:
               - series: 'bookstore_redis_connection_state{job="api", instance="a:1", endpoint="127.0.0.1:6379"}'
@@ -67,10 +68,71 @@ public sealed class PrometheusAlertRulesTests
               - eval_time: 5m
                 alertname: RedisDown
                 exp_alerts:
-                  - exp_labels: { severity: critical, job: api, instance: "a:1", endpoint: "127.0.0.1:6379" }
+                  - exp_labels: { severity: critical, job: api, instance: "a:1" }
                     exp_annotations:
-                      summary: "api (a:1) has no connection to Redis 127.0.0.1:6379"
+                      summary: "api (a:1) is connected to no Redis node that takes writes"
                       description: "The service serves from its store and L1 while Redis is away; reads are slower and the other replicas' L1 are not invalidated."
+              - eval_time: 5m
+                alertname: RedisNodeDown
+                exp_alerts: []
+
+          # The replicated topology as the services export it today (no role): the primary killed and replaced by
+          # Sentinel on api replica a:1 is a node down, not Redis down; both nodes gone on a:2 is Redis down.
+          - interval: 1m
+            input_series:
+              - series: 'bookstore_redis_connection_state{job="api", instance="a:1", endpoint="127.0.0.1:7001"}'
+                values: '1 1 0x5'
+              - series: 'bookstore_redis_connection_state{job="api", instance="a:1", endpoint="127.0.0.1:7002"}'
+                values: '1x7'
+              - series: 'bookstore_redis_connection_state{job="api", instance="a:2", endpoint="127.0.0.1:7001"}'
+                values: '1 1 0x5'
+              - series: 'bookstore_redis_connection_state{job="api", instance="a:2", endpoint="127.0.0.1:7002"}'
+                values: '1 1 0x5'
+            alert_rule_test:
+              - eval_time: 5m
+                alertname: RedisDown
+                exp_alerts:
+                  - exp_labels: { severity: critical, job: api, instance: "a:2" }
+                    exp_annotations:
+                      summary: "api (a:2) is connected to no Redis node that takes writes"
+                      description: "The service serves from its store and L1 while Redis is away; reads are slower and the other replicas' L1 are not invalidated."
+              - eval_time: 5m
+                alertname: RedisNodeDown
+                exp_alerts:
+                  - exp_labels: { severity: warning, job: api, instance: "a:1", endpoint: "127.0.0.1:7001" }
+                    exp_annotations:
+                      summary: "api (a:1) cannot reach Redis node 127.0.0.1:7001"
+                      description: "Start the node again: it rejoins as a replica of the current primary (the AppHost asks the Sentinels first)."
+
+          # With the node's role on the series: the primary gone and not replaced is Redis down although the replica
+          # answers (a:1); replaced by Sentinel (the replica's series now says primary) it is a node down (a:2).
+          - interval: 1m
+            input_series:
+              - series: 'bookstore_redis_connection_state{job="api", instance="a:1", endpoint="127.0.0.1:7001", role="primary"}'
+                values: '1 1 0x5'
+              - series: 'bookstore_redis_connection_state{job="api", instance="a:1", endpoint="127.0.0.1:7002", role="replica"}'
+                values: '1x7'
+              - series: 'bookstore_redis_connection_state{job="api", instance="a:2", endpoint="127.0.0.1:7001", role="primary"}'
+                values: '1 1 0x5'
+              - series: 'bookstore_redis_connection_state{job="api", instance="a:2", endpoint="127.0.0.1:7002", role="replica"}'
+                values: '1 1 1 _x4'
+              - series: 'bookstore_redis_connection_state{job="api", instance="a:2", endpoint="127.0.0.1:7002", role="primary"}'
+                values: '_ _ _ 1x4'
+            alert_rule_test:
+              - eval_time: 5m
+                alertname: RedisDown
+                exp_alerts:
+                  - exp_labels: { severity: critical, job: api, instance: "a:1" }
+                    exp_annotations:
+                      summary: "api (a:1) is connected to no Redis node that takes writes"
+                      description: "The service serves from its store and L1 while Redis is away; reads are slower and the other replicas' L1 are not invalidated."
+              - eval_time: 5m
+                alertname: RedisNodeDown
+                exp_alerts:
+                  - exp_labels: { severity: warning, job: api, instance: "a:2", endpoint: "127.0.0.1:7001", role: primary }
+                    exp_annotations:
+                      summary: "api (a:2) cannot reach Redis node 127.0.0.1:7001"
+                      description: "Start the node again: it rejoins as a replica of the current primary (the AppHost asks the Sentinels first)."
 
           - interval: 1m
             input_series:

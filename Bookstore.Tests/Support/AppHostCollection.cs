@@ -9,10 +9,10 @@ using Xunit.v3;
 namespace Bookstore.Tests.Support;
 
 /// <summary>
-/// The run's longest lane, one class after another in this order: the shared local-mode AppHost's tests, the AppHost
-/// process tests, then the read-path benchmark's smoke run. It starts first; the other collections run beside it (one
-/// collection per core, xunit.runner.json) and have mostly finished by the time the benchmark, which keeps both cores
-/// busy, starts.
+/// The run's longest lane, one class after another in this order: the shared local-mode AppHost's tests, the Production
+/// (replicated) AppHost's, the AppHost process tests, then the read-path benchmark's smoke run. It starts first; the
+/// other collections run beside it (one collection per core, xunit.runner.json) and have mostly finished by the time
+/// the benchmark, which keeps both cores busy, starts.
 /// </summary>
 [CollectionDefinition(Name)]
 [TestClassOrderer(typeof(InLaneOrder))]
@@ -20,7 +20,7 @@ public sealed class AppHostCollection
 {
     public const string Name = "AppHost";
 
-    private static readonly Type[] Lane = [typeof(AppHostLocalModeTests), typeof(AppHostProcessTests), typeof(ReadPathBenchmarkTests)];
+    private static readonly Type[] Lane = [typeof(AppHostLocalModeTests), typeof(AppHostReplicatedTopologyTests), typeof(AppHostProcessTests), typeof(ReadPathBenchmarkTests)];
 
     /// <summary>This collection first, then the others in the order xunit found them.</summary>
     public sealed class StartedFirst : ITestCollectionOrderer

@@ -4,12 +4,13 @@ using Xunit.v3;
 namespace Bookstore.Tests.Support;
 
 /// <summary>
-/// Runs a class's tests in the order their methods are declared instead of xunit's shuffled order: for a class whose
-/// tests share one expensive fixture and whose first test must find it untouched.
+/// Runs a class's test methods in the order they are declared instead of xunit's unpredictable one: for a class whose
+/// tests share one expensive fixture and whose first test must find it untouched. A test method orderer
+/// (<c>[TestMethodOrderer]</c>): since xunit.v3 4 a test case orderer only orders the cases of one method.
 /// </summary>
-public sealed class DeclarationOrderer : ITestCaseOrderer
+public sealed class DeclarationOrderer : ITestMethodOrderer
 {
-    public IReadOnlyCollection<TTestCase> OrderTestCases<TTestCase>(IReadOnlyCollection<TTestCase> testCases)
-        where TTestCase : notnull, ITestCase =>
-        [.. testCases.OrderBy(testCase => testCase is IXunitTestCase xunit ? xunit.TestMethod.Method.MetadataToken : int.MaxValue)];
+    public IReadOnlyCollection<TTestMethod?> OrderTestMethods<TTestMethod>(IReadOnlyCollection<TTestMethod?> testMethods)
+        where TTestMethod : notnull, ITestMethod =>
+        [.. testMethods.OrderBy(testMethod => testMethod is IXunitTestMethod xunit ? xunit.Method.MetadataToken : int.MaxValue)];
 }

@@ -25,6 +25,29 @@ internal static class LinuxProcesses
     }
 
     /// <summary>
+    /// Pids of redis-server processes, Sentinels included (<c>redis-server … [sentinel]</c> or <c>redis-sentinel</c>),
+    /// whose working directory is <paramref name="directory"/> or a folder below it: the replicated topology gives each
+    /// process a folder of its own.
+    /// </summary>
+    public static IReadOnlyList<int> RedisProcessesUnder(string directory)
+    {
+        var full = Path.GetFullPath(directory).TrimEnd('/');
+        return AllPids()
+            .Where(pid => ReadCommandLine(pid) is { } command
+                          && (command.StartsWith("redis-server", StringComparison.Ordinal) || command.StartsWith("redis-sentinel", StringComparison.Ordinal))
+                          && ReadWorkingDirectory(pid) is { } cwd
+                          && (cwd == full || cwd.StartsWith(full + "/", StringComparison.Ordinal)))
+            .ToList();
+    }
+
+    /// <summary>The Sentinels among <paramref name="pids"/> (their process title ends in <c>[sentinel]</c> once started).</summary>
+    public static IReadOnlyList<int> Sentinels(IEnumerable<int> pids) =>
+        [.. pids.Where(pid => ReadCommandLine(pid) is { } command && (command.EndsWith("[sentinel]", StringComparison.Ordinal) || command.Contains("--sentinel", StringComparison.Ordinal) || command.StartsWith("redis-sentinel", StringComparison.Ordinal)))];
+
+    /// <summary>A process's working directory.</summary>
+    public static string? WorkingDirectoryOf(int pid) => ReadWorkingDirectory(pid);
+
+    /// <summary>
     /// Every process <paramref name="appHost"/> started and that still runs: its descendants (the <c>dotnet run</c>
     /// processes and the services under them, redis-server, Prometheus, the dashboard) and DCP's API server, which detaches
     /// from the AppHost but names it (<c>--monitor pid</c>), with everything under it.
