@@ -70,16 +70,16 @@ public static class ReplicatedRedisExtensions
             });
 
         var context = new ReplicatedRedisContext(cache, profile, files, ResolvePasswordsAsync, passwords.Monitor.Resource);
-        var nodes = new List<IResourceBuilder<ExecutableResource>>();
+        var processes = new List<IResourceBuilder<ExecutableResource>>();
         for (var index = 1; index <= topology.DataNodePorts.Count; index++)
         {
-            nodes.Add(context.AddDataNode(index));
+            processes.Add(context.AddDataNode(index));
         }
 
         var sentinelCommand = RedisModeResolver.FindOnPath("redis-sentinel") is not null ? "redis-sentinel" : "redis-server";
         for (var index = 1; index <= ReplicatedRedisConfiguration.SentinelCount; index++)
         {
-            nodes.Add(context.AddSentinel(index, sentinelCommand));
+            processes.Add(context.AddSentinel(index, sentinelCommand));
         }
 
         // cache turns Running once every process has started, and Healthy once a PING through the Sentinels reaches the primary.
@@ -90,25 +90,34 @@ public static class ReplicatedRedisExtensions
             _ => new RedisPingHealthCheck(name, () => monitorConnectionString, tls: null, connection => connection.GetDatabase().PingAsync(CommandFlags.DemandMaster)),
             failureStatus: null,
             tags: null));
-        foreach (var node in nodes)
+        foreach (var process in processes)
         {
-            cache.WaitForStart(node);
+            cache.WaitForStart(process);
         }
 
         cache.WithHealthCheck(healthCheckKey).OnInitializeResource(async (resource, evt, cancellationToken) =>
         {
-            // Publishing BeforeResourceStartedEvent is where Aspire waits for the processes above.
-            await evt.Eventing.PublishAsync(new BeforeResourceStartedEvent(resource, evt.Services), cancellationToken).ConfigureAwait(false);
-            var monitor = await resource.ConnectionStringAs(RedisUsers.Monitor, passwords.Monitor.Resource).GetValueAsync(cancellationToken).ConfigureAwait(false);
-            monitorConnectionString = monitor + "," + SentinelMonitorHandshake;
-            await evt.Notifications.PublishUpdateAsync(resource, s => s with { State = KnownResourceStates.Running, StartTimeStamp = DateTime.UtcNow })
-                .ConfigureAwait(false);
-            await evt.Eventing.PublishAsync(new ConnectionStringAvailableEvent(resource, evt.Services), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // Publishing BeforeResourceStartedEvent is where Aspire waits for the processes above.
+                await evt.Eventing.PublishAsync(new BeforeResourceStartedEvent(resource, evt.Services), cancellationToken).ConfigureAwait(false);
+                var monitor = await resource.ConnectionStringAs(RedisUsers.Monitor, passwords.Monitor.Resource).GetValueAsync(cancellationToken).ConfigureAwait(false);
+                monitorConnectionString = monitor + "," + SentinelMonitorHandshake;
+                await evt.Notifications.PublishUpdateAsync(resource, s => s with { State = KnownResourceStates.Running, StartTimeStamp = DateTime.UtcNow })
+                    .ConfigureAwait(false);
+                await evt.Eventing.PublishAsync(new ConnectionStringAvailableEvent(resource, evt.Services), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A process that did not start (its own log says why): the services waiting for cache are told, not left waiting.
+                ReplicatedRedisLog.CacheFailedToStart(evt.Logger, ex);
+                await evt.Notifications.PublishUpdateAsync(resource, s => s with { State = KnownResourceStates.FailedToStart }).ConfigureAwait(false);
+            }
         });
 
         builder.Services.AddHostedService(services => new RedisRoleWatcher(
             cache.Resource,
-            [.. nodes.Select(n => n.Resource)],
+            [.. processes.Select(p => p.Resource)],
             passwords.Monitor.Resource,
             services.GetRequiredService<ResourceNotificationService>(),
             services.GetRequiredService<ILogger<RedisRoleWatcher>>()));
@@ -349,4 +358,7 @@ internal static partial class ReplicatedRedisLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Sentinel} starts monitoring the primary {Primary}")]
     public static partial void SentinelMonitors(ILogger logger, string sentinel, string primary);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "cache did not start: one of its processes did not")]
+    public static partial void CacheFailedToStart(ILogger logger, Exception exception);
 }

@@ -292,13 +292,22 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     private string? _roles;
 
-    private void ReportTwoPrimaries()
+    /// <param name="wakeTheChecker">
+    /// Whether the checking loop should look again at once. Not when the loop's own check saw them: completing the task it
+    /// then waits on made it run again at once, ConfigureAsync included, in a tight loop for as long as two primaries
+    /// were seen (about 2,500 reconfigurations a second per process for the ~10 s Sentinel takes to demote the old
+    /// primary after a failover); it looks again after <see cref="StalledProbeInterval"/>.
+    /// </param>
+    private void ReportTwoPrimaries(bool wakeTheChecker)
     {
         var first = Interlocked.CompareExchange(ref _stalledSince, Stopwatch.GetTimestamp(), 0) == 0;
         lock (_gate)
         {
             _health = _health with { LastCheck = _time.GetUtcNow(), LastError = RedisFailure.TwoPrimaries, ConsecutiveFailures = _health.ConsecutiveFailures + 1 };
-            _restored.TrySetResult();
+            if (wakeTheChecker)
+            {
+                _restored.TrySetResult();
+            }
         }
 
         if (first)
@@ -336,7 +345,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
             _pingDuration.Record(roundTrip.TotalSeconds);
             if (await StillSeesTwoPrimariesAsync().ConfigureAwait(false))
             {
-                ReportTwoPrimaries();
+                ReportTwoPrimaries(wakeTheChecker: false);
                 return Health;
             }
 
@@ -553,7 +562,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
         LogConnectionRestored(e.EndPoint?.ToString(), e.ConnectionType, downtime?.TotalMilliseconds);
         if (SeesTwoPrimaries())
         {
-            ReportTwoPrimaries();
+            ReportTwoPrimaries(wakeTheChecker: true);
         }
     }
 

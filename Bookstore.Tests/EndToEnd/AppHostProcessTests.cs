@@ -31,7 +31,9 @@ public sealed class AppHostProcessTests
                   && ServiceProcesses(appHost, "Bookstore.Worker/bin/").Count == 1,
             StartTimeout,
             ct);
-        Assert.True(started, $"{redisProcesses} redis processes, {apiReplicas} api and a worker did not all start:\n" + appHost.Output);
+        Assert.True(started,
+            $"Expected {redisProcesses} redis processes, {apiReplicas} api and a worker; running: {LinuxProcesses.RedisProcessesUnder(data.Path).Count} redis, "
+            + $"{ServiceProcesses(appHost, "Bookstore.Api/bin/").Count} api, {ServiceProcesses(appHost, "Bookstore.Worker/bin/").Count} worker:\n" + appHost.Output);
 
         Assert.True(
             await LinuxProcesses.WaitUntilAsync(() => LinuxProcesses.WithCommandLineContaining($"--config.file={data.Path}/prometheus").Count == 1, StartTimeout, ct),
