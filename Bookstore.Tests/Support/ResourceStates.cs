@@ -14,6 +14,8 @@ namespace Bookstore.Tests.Support;
 internal sealed class ResourceStates : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, ResourceEvent> _latest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TimeSpan> _firstHealthy = new(StringComparer.Ordinal);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _watching;
     private readonly DistributedApplication _app;
@@ -57,6 +59,9 @@ internal sealed class ResourceStates : IAsyncDisposable
         return elapsed;
     }
 
+    /// <summary>When each instance was first healthy, from this object's creation, earliest first: "cache 8.1 s, …".</summary>
+    public string HealthyTimes() => string.Join(", ", _firstHealthy.OrderBy(h => h.Value).Select(h => $"{h.Key} {h.Value.TotalSeconds:F1} s"));
+
     /// <summary>One line per instance: its state, health and reports, for a failure message.</summary>
     public string Describe(IEnumerable<string> names) => string.Join('\n', names.SelectMany(name =>
     {
@@ -81,6 +86,10 @@ internal sealed class ResourceStates : IAsyncDisposable
             await foreach (var update in notifications.WatchAsync(ct))
             {
                 _latest[update.ResourceId] = update;
+                if (update.Snapshot.HealthStatus == HealthStatus.Healthy && update.Resource is not ParameterResource)
+                {
+                    _firstHealthy.TryAdd(update.ResourceId, _clock.Elapsed);
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
