@@ -86,7 +86,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
         _meter = meterFactory.Create(MeterName);
         _events = _meter.CreateCounter<long>("bookstore.redis.connection.events", "{event}", "Connection failures, restorations and internal errors.");
         _pingDuration = _meter.CreateHistogram<double>("bookstore.redis.ping.duration", "s", "Round trip of the health-check PING.");
-        _meter.CreateObservableGauge("bookstore.redis.connection.state", ObserveConnectionState, "1", "1 when the endpoint is connected, else 0.");
+        _meter.CreateObservableGauge("bookstore.redis.connection.state", ObserveConnectionState, "1", "1 when the endpoint is connected, else 0; with its role (primary or replica).");
 
         Database = connection.GetDatabase(_options.Database ?? -1);
         ReadFlags = _options.PreferReplica ? CommandFlags.PreferReplica : CommandFlags.None;
@@ -579,11 +579,15 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     private IEnumerable<Measurement<int>> ObserveConnectionState()
     {
+        // With replicas or a cluster, the role tells the alert rules whether a node that takes writes is connected
+        // (a disconnected node keeps the role it last had).
         foreach (var endpoint in _connection.GetEndPoints())
         {
+            var server = _connection.GetServer(endpoint);
             yield return new Measurement<int>(
-                _connection.GetServer(endpoint).IsConnected ? 1 : 0,
-                new KeyValuePair<string, object?>("endpoint", endpoint.ToString()));
+                server.IsConnected ? 1 : 0,
+                new KeyValuePair<string, object?>("endpoint", endpoint.ToString()),
+                new KeyValuePair<string, object?>("role", server.IsReplica ? "replica" : "primary"));
         }
     }
 
