@@ -214,6 +214,8 @@ public class CacheHitBenchmarks
     {
         public Task<CacheLookup<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default) => throw Unsupported();
 
+        public Task<CacheRead<T>> ReadAsync<T>(string key, CancellationToken cancellationToken = default) => throw Unsupported();
+
         public Task<bool> SetAsync<T>(string key, T value, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default) => throw Unsupported();
 
         public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default) => throw Unsupported();

@@ -14,6 +14,13 @@ public interface IRedisService
     Task<CacheLookup<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Reads a value, telling a miss from a failure: <see cref="CacheReadStatus.Unavailable"/> when Redis failed or timed
+    /// out (counted as an error, as by <see cref="GetAsync{T}"/>); an undecodable value is <see cref="CacheReadStatus.Missing"/>
+    /// and deleted.
+    /// </summary>
+    Task<CacheRead<T>> ReadAsync<T>(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Writes a value. <paramref name="timeToLive"/>: null for the configured default (<c>REDIS_DEFAULT_TTL</c>),
     /// <see cref="RedisService.NoExpiry"/> for none. Failure: false.
     /// </summary>

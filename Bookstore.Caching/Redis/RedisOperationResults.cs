@@ -12,6 +12,32 @@ public readonly record struct CacheLookup<T>(bool Found, T? Value)
     }
 }
 
+/// <summary>What a read that tells a miss from a failure found (<see cref="CacheRead{T}"/>).</summary>
+public enum CacheReadStatus
+{
+    /// <summary>The entry is there: <see cref="CacheRead{T}.Value"/> holds it.</summary>
+    Found,
+
+    /// <summary>Redis answered and has no such entry (or one that could not be decoded, which is deleted).</summary>
+    Missing,
+
+    /// <summary>Redis did not answer (refused, unreachable, not answering within the timeout): nothing is known about the entry.</summary>
+    Unavailable,
+}
+
+/// <summary>
+/// The answer to a read whose miss means something to the caller (a session: a miss signs the reader out), so that a
+/// failed read is never taken for a miss, as a <see cref="CacheLookup{T}"/> would take it.
+/// </summary>
+public readonly record struct CacheRead<T>(CacheReadStatus Status, T? Value)
+{
+    public static CacheRead<T> Missing => new(CacheReadStatus.Missing, default);
+
+    public static CacheRead<T> Unavailable => new(CacheReadStatus.Unavailable, default);
+
+    public bool Found => Status == CacheReadStatus.Found;
+}
+
 /// <summary>
 /// The answer to a counter operation. A failure is explicit: <see cref="Succeeded"/> is false and
 /// <see cref="Value"/> throws, so no caller can mistake an outage for a count of 0.

@@ -44,6 +44,12 @@ public sealed partial class RedisService(
 
     public async Task<CacheLookup<T>> GetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
+        var read = await ReadAsync<T>(key, cancellationToken).ConfigureAwait(false);
+        return read.Found ? new CacheLookup<T>(true, read.Value) : CacheLookup<T>.Miss;
+    }
+
+    public async Task<CacheRead<T>> ReadAsync<T>(string key, CancellationToken cancellationToken = default)
+    {
         var redisKey = Namespaced(key);
         var cacheType = CacheTypeOf(redisKey);
         cancellationToken.ThrowIfCancellationRequested();
@@ -56,16 +62,17 @@ public sealed partial class RedisService(
             if (lease is null)
             {
                 metrics.RecordRequest(cacheType, CacheLevel.L2, CacheOutcome.Miss);
-                return CacheLookup<T>.Miss;
+                return CacheRead<T>.Missing;
             }
 
-            return Decode<T>(redisKey, cacheType, lease.Span);
+            var decoded = Decode<T>(redisKey, cacheType, lease.Span);
+            return decoded.Found ? new CacheRead<T>(CacheReadStatus.Found, decoded.Value) : CacheRead<T>.Missing;
         }
         catch (Exception ex) when (IsRedisFailure(ex, cancellationToken))
         {
             Failed("get", cacheType, started, ex);
             metrics.RecordRequest(cacheType, CacheLevel.L2, CacheOutcome.Error);
-            return CacheLookup<T>.Miss;
+            return CacheRead<T>.Unavailable;
         }
     }
 

@@ -36,6 +36,19 @@ public sealed partial class CacheService : ICacheService
     /// <summary>Invalidations that could not reach Redis, sent again when the connection is back (<see cref="ResyncAsync"/>).</summary>
     private readonly ConcurrentDictionary<PendingInvalidation, byte> _pending = new();
 
+    /// <summary>
+    /// Invalidations Redis acknowledged in the last <see cref="RecentWindow"/> (at most <see cref="RecentCapacity"/>), sent
+    /// again on every restoration (<see cref="ResyncAsync"/>): a primary acknowledges a write before its replicas have it,
+    /// so a failover can discard an acknowledged invalidation. An old primary that wakes from a stall and takes writes
+    /// until the Sentinels demote it (up to ~15 s) discards them all. The entry it should have removed would then be
+    /// served until its TTL; sent again it is removed.
+    /// </summary>
+    private readonly ConcurrentQueue<(long At, PendingInvalidation Item)> _recent = new();
+
+    internal static readonly TimeSpan RecentWindow = TimeSpan.FromSeconds(30);
+
+    internal const int RecentCapacity = 50_000;
+
     // Slots of entries with their own strategy or duration ([CacheResult] TtlSeconds/Strategy): the type's cache and
     // keys with that policy's options, made once per (type, policy).
     private readonly ConcurrentDictionary<(CacheType Type, CacheEntryPolicy Entry), TypeSlot> _entrySlots = new();
@@ -171,6 +184,63 @@ public sealed partial class CacheService : ICacheService
         return stored;
     }
 
+    /// <summary>
+    /// <see cref="GetAsync{T}"/> that tells a miss from a failed read, for a value whose absence means something to the
+    /// caller (a session: a miss signs the reader out, a Redis outage must not). An L1 hit is found; otherwise Redis is
+    /// read, and its failure (refused, unreachable, or slower than <see cref="Configuration.RedisOptions.CacheTimeoutMs"/>),
+    /// counted and logged, is <see cref="CacheReadStatus.Unavailable"/> where <see cref="GetAsync{T}"/> answers a miss.
+    /// A bypassed type is <see cref="CacheReadStatus.Missing"/>: it holds nothing.
+    /// </summary>
+    public async ValueTask<CacheRead<T>> ReadAsync<T>(CacheType type, string id, CancellationToken cancellationToken = default)
+    {
+        var slot = _slots[(int)type];
+        var key = slot.KeyFor(id);
+        if (slot.Policy.Bypass)
+        {
+            return CacheRead<T>.Missing;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        if (slot.Policy.UseL1 && await slot.Cache.TryGetAsync<T>(key, slot.MemoryOnly, cancellationToken).ConfigureAwait(false) is { HasValue: true } memory)
+        {
+            Record(slot, "get", started, CacheLevel.L1, CacheOutcome.Hit);
+            return new CacheRead<T>(CacheReadStatus.Found, memory.Value);
+        }
+
+        if (slot.Policy.IsPersistent)
+        {
+            var stored = await _redis.ReadAsync<T>(key, cancellationToken).ConfigureAwait(false);
+            if (stored.Found)
+            {
+                await slot.Cache.SetAsync(key, stored.Value, slot.MemoryOnlyNoNotify, token: cancellationToken).ConfigureAwait(false);
+            }
+
+            Record(slot, "get", started, CacheLevel.L2, stored.Status switch
+            {
+                CacheReadStatus.Found => CacheOutcome.Hit,
+                CacheReadStatus.Missing => CacheOutcome.Miss,
+                _ => CacheOutcome.Error,
+            });
+            return stored;
+        }
+
+        try
+        {
+            // ConfirmedOptions rethrow what FusionCache would swallow; the L2 itself bounds the read at the cache timeout.
+            var value = await slot.Cache.TryGetAsync<T>(key, slot.ConfirmedOptions, cancellationToken).ConfigureAwait(false);
+            Record(slot, "get", started, CacheLevel.L2, value.HasValue ? CacheOutcome.Hit : CacheOutcome.Miss);
+            return value.HasValue ? new CacheRead<T>(CacheReadStatus.Found, value.Value) : CacheRead<T>.Missing;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var errorType = RedisService.ErrorTypeOf(ex.InnerException ?? ex);
+            _metrics.RecordError("get", errorType, slot.Name);
+            Record(slot, "get", started, CacheLevel.L2, CacheOutcome.Error);
+            LogReadFailed(slot.Name, errorType, ex);
+            return CacheRead<T>.Unavailable;
+        }
+    }
+
     public async ValueTask<int> SetManyAsync<T>(CacheType type, IReadOnlyList<CacheWrite<T>> items, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(items);
@@ -265,11 +335,18 @@ public sealed partial class CacheService : ICacheService
         {
             await _redis.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        else if (_stamps is not null && !await _stamps.BumpAsync(key, cancellationToken).ConfigureAwait(false))
+        else if (_stamps is not null)
         {
-            // Redis is away: FusionCache removes the L1 copy now; the stamp, the Redis copy and the other replicas' L1
-            // copies are dealt with when the connection is back.
-            _pending.TryAdd(new PendingInvalidation(type, id, null), 0);
+            if (await _stamps.BumpAsync(key, cancellationToken).ConfigureAwait(false))
+            {
+                NoteAcknowledged(new PendingInvalidation(type, id, null));
+            }
+            else
+            {
+                // Redis is away: FusionCache removes the L1 copy now; the stamp, the Redis copy and the other replicas' L1
+                // copies are dealt with when the connection is back.
+                _pending.TryAdd(new PendingInvalidation(type, id, null), 0);
+            }
         }
 
         await slot.Cache.RemoveAsync(key, slot.Policy.IsPersistent ? slot.MemoryOnly : slot.Options, cancellationToken).ConfigureAwait(false);
@@ -284,6 +361,10 @@ public sealed partial class CacheService : ICacheService
         if (_stamps is { CanReachRedis: false })
         {
             _pending.TryAdd(new PendingInvalidation(null, null, tag), 0);
+        }
+        else if (_stamps is not null)
+        {
+            NoteAcknowledged(new PendingInvalidation(null, null, tag));
         }
 
         await ExpireTagInEveryTypeAsync(tag, cancellationToken).ConfigureAwait(false);
@@ -334,7 +415,8 @@ public sealed partial class CacheService : ICacheService
     /// <summary>
     /// Run by the connection manager when a connection is back after a failure, before the health turns Healthy. This
     /// replica's L1 may hold values other replicas invalidated while the backplane was away: it is emptied. Then the
-    /// invalidations this replica could not send are sent again, stamp first (<see cref="InvalidationStamps"/>). False
+    /// invalidations this replica could not send are sent again, stamp first (<see cref="InvalidationStamps"/>), and so
+    /// are those Redis acknowledged in the last <see cref="RecentWindow"/> (a failover may have discarded them). False
     /// when Redis went away again before all were sent (the rest stay pending).
     /// </summary>
     private async Task<bool> ResyncAsync(CancellationToken cancellationToken)
@@ -342,32 +424,63 @@ public sealed partial class CacheService : ICacheService
         _l1?.Memory.Clear();
         foreach (var item in _pending.Keys)
         {
-            if (item.Tag is { } tag)
+            if (!await SendAgainAsync(item, cancellationToken).ConfigureAwait(false))
             {
-                if (_stamps is { CanReachRedis: false })
-                {
-                    return false;
-                }
-
-                await ExpireTagInEveryTypeAsync(tag, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                var slot = _slots[(int)item.Type!.Value];
-                var key = slot.KeyFor(item.Id!);
-                if (_stamps is not null && !await _stamps.BumpAsync(key, cancellationToken, deleteEntry: true).ConfigureAwait(false))
-                {
-                    return false;
-                }
-
-                // The Redis copy is gone; this tells the other replicas (their L1) through the backplane.
-                await slot.Cache.RemoveAsync(key, slot.Options, cancellationToken).ConfigureAwait(false);
+                return false;
             }
 
             _pending.TryRemove(item, out _);
         }
 
+        // The invalidations Redis acknowledged lately, again: a failover may have discarded them with the old primary.
+        var since = Stopwatch.GetTimestamp() - (long)(RecentWindow.TotalSeconds * Stopwatch.Frequency);
+        foreach (var chunk in _recent.Where(r => r.At >= since).Select(r => r.Item).Distinct().Chunk(64))
+        {
+            var sent = await Task.WhenAll(chunk.Select(item => SendAgainAsync(item, cancellationToken))).ConfigureAwait(false);
+            if (sent.Contains(false))
+            {
+                return false;
+            }
+        }
+
         return true;
+    }
+
+    /// <summary>Sends one invalidation again (stamp first); false when Redis could not be reached.</summary>
+    private async Task<bool> SendAgainAsync(PendingInvalidation item, CancellationToken cancellationToken)
+    {
+        if (item.Tag is { } tag)
+        {
+            if (_stamps is { CanReachRedis: false })
+            {
+                return false;
+            }
+
+            await ExpireTagInEveryTypeAsync(tag, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        var slot = _slots[(int)item.Type!.Value];
+        var key = slot.KeyFor(item.Id!);
+        if (_stamps is not null && !await _stamps.BumpAsync(key, cancellationToken, deleteEntry: true).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        // The Redis copy is gone; this tells the other replicas (their L1) through the backplane.
+        await slot.Cache.RemoveAsync(key, slot.Options, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Keeps an acknowledged invalidation for <see cref="RecentWindow"/> (see <see cref="_recent"/>).</summary>
+    private void NoteAcknowledged(PendingInvalidation item)
+    {
+        var now = Stopwatch.GetTimestamp();
+        _recent.Enqueue((now, item));
+        var since = now - (long)(RecentWindow.TotalSeconds * Stopwatch.Frequency);
+        while (_recent.TryPeek(out var oldest) && (oldest.At < since || _recent.Count > RecentCapacity) && _recent.TryDequeue(out _))
+        {
+        }
     }
 
     /// <summary>An invalidation kept until Redis is back: one entry (type and id) or one tag.</summary>
@@ -534,6 +647,9 @@ public sealed partial class CacheService : ICacheService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A {CacheType} entry could not be written to Redis ({ErrorType}); the caller was told it is not stored")]
     private partial void LogWriteFailed(string cacheType, string errorType, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A {CacheType} entry could not be read from Redis ({ErrorType}); the caller was told it is unavailable, not missing")]
+    private partial void LogReadFailed(string cacheType, string errorType, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleared cache type {CacheType} in every level and replica")]
     private partial void LogCleared(string cacheType);

@@ -100,21 +100,11 @@ public sealed class StaleAfterWriteTests(RedisFixture fixture) : StaleAfterWrite
         await using var redis = await RedisServer.StartAsync("--appendonly", "yes", "--appendfsync", "always");
         using var data = new TemporaryDirectory("bookstore-stale-outage-");
         var sqlite = Path.Combine(data.Path, "catalog.db");
-        await using var a = new CatalogApiFactory(redis, sqlite);
-        await using var b = new CatalogApiFactory(redis, sqlite);
-        using var readerA = a.CreateClient();
-        using var readerB = b.CreateClient();
-        using var adminA = a.CreateAdminClient();
-        foreach (var reader in new[] { readerA, readerB, readerA, readerB })
-        {
-            (await reader.GetAsync(new Uri($"/books/{BookId}", UriKind.Relative), ct)).Dispose();
-        }
+        await using var replicas = await TwoReplicas.StartAsync(redis, sqlite, ct);
+        var (readerA, readerB, adminA) = (replicas.ReaderA, replicas.ReaderB, replicas.AdminA);
 
         await redis.KillAsync();
-        using (var update = await adminA.PutAsJsonAsync(new Uri($"/books/{BookId}", UriKind.Relative), new { title = "After the update", authors = new[] { "Someone" }, price = 12.5m }, ct))
-        {
-            Assert.Equal(HttpStatusCode.OK, update.StatusCode);
-        }
+        await UpdateAsync(adminA, ct);
 
         await redis.StartAgainAsync();
         foreach (var reader in new[] { readerA, readerB })
@@ -125,6 +115,119 @@ public sealed class StaleAfterWriteTests(RedisFixture fixture) : StaleAfterWrite
         }
 
         await AssertNeverOldAsync([readerA, readerB], redis, ct);
+    }
+
+    /// <summary>
+    /// A failover can discard writes the old primary acknowledged (replication is asynchronous; an old primary that wakes
+    /// from a stall takes writes until it is demoted). Here Redis is put back as it was before an update, as such a
+    /// failover would leave it: the update's invalidation, acknowledged, is gone and Redis holds the old book again. The
+    /// connections then drop and come back, as after a failover; each replica sends its recent invalidations again.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task AnAcknowledgedInvalidationThatRedisLostIsSentAgainWhenTheConnectionIsBack()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-stale-lost-");
+        var sqlite = Path.Combine(data.Path, "catalog.db");
+        await using var replicas = await TwoReplicas.StartAsync(redis, sqlite, ct);
+        var (a, b, readerA, readerB, adminA) = (replicas.A, replicas.B, replicas.ReaderA, replicas.ReaderB, replicas.AdminA);
+
+        // Every key as it is before the update.
+        await using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+        var db = admin.GetDatabase();
+        var before = new Dictionary<string, byte[]>();
+        await foreach (var key in server.KeysAsync(pattern: "*"))
+        {
+            if (await db.KeyDumpAsync(key) is { } dump)
+            {
+                before[key.ToString()] = dump;
+            }
+        }
+
+        await UpdateAsync(adminA, ct);
+
+        // Redis back as it was: what the update wrote is gone, what it removed is there again (the old book included).
+        await foreach (var key in server.KeysAsync(pattern: "*"))
+        {
+            if (!before.ContainsKey(key.ToString()))
+            {
+                await db.KeyDeleteAsync(key);
+            }
+        }
+
+        foreach (var (key, dump) in before)
+        {
+            await db.ExecuteAsync("RESTORE", key, 0, dump, "REPLACE");
+        }
+
+        var stored = await db.KeyExistsAsync(Bookstore.Caching.Keys.CacheKeyBuilder.ForId("books", BookId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+        // The connections drop and come back, as after a failover; each replica is Healthy again once its restoration
+        // work is done (the health stays Degraded until then).
+        var managers = new[] { a, b }.Select(f => f.Services.GetRequiredService<Bookstore.Caching.Connection.RedisConnectionManager>()).ToArray();
+        var restoredBefore = managers.Select(m => m.Health.ConnectionRestorations).ToArray();
+        await db.ExecuteAsync("CLIENT", "KILL", "TYPE", "normal");
+        await db.ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        for (var i = 0; i < managers.Length; i++)
+        {
+            var (manager, restored, reader) = (managers[i], restoredBefore[i], new[] { readerA, readerB }[i]);
+            Assert.True(await LinuxProcesses.WaitUntilAsync(
+                async () => manager.Health.ConnectionRestorations > restored && (await reader.GetStringAsync(new Uri("/health", UriKind.Relative), ct)) == "Healthy",
+                TimeSpan.FromSeconds(15),
+                ct),
+                "The replica's connection did not come back, or it did not turn Healthy after.");
+        }
+
+        Assert.True(stored, "the old book was in Redis again before the connections dropped");
+        await AssertNeverOldAsync([readerA, readerB], redis, ct);
+    }
+
+    private static async Task UpdateAsync(HttpClient admin, CancellationToken ct)
+    {
+        using var update = await admin.PutAsJsonAsync(new Uri($"/books/{BookId}", UriKind.Relative), new { title = "After the update", authors = new[] { "Someone" }, price = 12.5m }, ct);
+        Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+    }
+
+    /// <summary>Two API replicas on one Redis and one store, each with the book read twice (in its L1 and in Redis).</summary>
+    private sealed class TwoReplicas : IAsyncDisposable
+    {
+        private TwoReplicas(CatalogApiFactory a, CatalogApiFactory b)
+        {
+            (A, B) = (a, b);
+            (ReaderA, ReaderB, AdminA) = (a.CreateClient(), b.CreateClient(), a.CreateAdminClient());
+        }
+
+        public CatalogApiFactory A { get; }
+
+        public CatalogApiFactory B { get; }
+
+        public HttpClient ReaderA { get; }
+
+        public HttpClient ReaderB { get; }
+
+        public HttpClient AdminA { get; }
+
+        public static async Task<TwoReplicas> StartAsync(RedisServer redis, string sqlite, CancellationToken ct)
+        {
+            var replicas = new TwoReplicas(new CatalogApiFactory(redis, sqlite), new CatalogApiFactory(redis, sqlite));
+            foreach (var reader in new[] { replicas.ReaderA, replicas.ReaderB, replicas.ReaderA, replicas.ReaderB })
+            {
+                (await reader.GetAsync(new Uri($"/books/{BookId}", UriKind.Relative), ct)).Dispose();
+            }
+
+            return replicas;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            ReaderA.Dispose();
+            ReaderB.Dispose();
+            AdminA.Dispose();
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+        }
     }
 }
 
