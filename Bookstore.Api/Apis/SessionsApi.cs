@@ -18,7 +18,7 @@ namespace Microsoft.AspNetCore.Builder;
 public static class SessionsApi
 {
     /// <summary>How long a client is asked to wait after a sign-in Redis could not store (it reconnects within seconds).</summary>
-    public static readonly TimeSpan StoreRetryAfter = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan StoreRetryAfter = ReaderSessions.RetryAfter;
 
     /// <summary>Longer passwords are refused before any hashing (no one types more).</summary>
     public const int MaxPasswordLength = 256;

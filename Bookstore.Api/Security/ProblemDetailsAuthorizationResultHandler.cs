@@ -13,6 +13,24 @@ public sealed class ProblemDetailsAuthorizationResultHandler(IProblemDetailsServ
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
+        if (authorizeResult.Challenged && context.Features.Get<SessionLookupUnavailable>() is not null && !context.Response.HasStarted)
+        {
+            // The bearer token could not be checked (Redis did not answer): not a refusal, so no 401 and no challenge.
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = Problems.ApiProblem.RetryAfterSeconds(ReaderSessions.RetryAfter);
+            await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Title = "Sessions are unavailable",
+                    Detail = "The session token could not be checked (the cache is unreachable); the session is not ended. Retry after Retry-After.",
+                },
+            });
+            return;
+        }
+
         await _default.HandleAsync(next, context, policy, authorizeResult);
         if (!(authorizeResult.Challenged || authorizeResult.Forbidden) || context.Response.HasStarted)
         {

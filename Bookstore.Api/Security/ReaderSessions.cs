@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Bookstore.Catalog.Contracts;
+using Bookstore.Caching.Redis;
 using Bookstore.Caching.Typed;
 
 namespace Bookstore.Api.Security;
@@ -28,17 +29,22 @@ public sealed class ReaderSessions(CacheService cache, TimeProvider time)
         return stored ? (token, session) : null;
     }
 
-    /// <summary>The live session of <paramref name="token"/>; <see langword="null"/> for an unknown, expired, ended or malformed token (which costs no lookup).</summary>
-    public async ValueTask<ReaderSession?> FindAsync(string? token, CancellationToken cancellationToken)
-    {
-        if (!IsWellFormed(token))
-        {
-            return null;
-        }
+    /// <summary>How long a caller is told to wait (<c>Retry-After</c>) when sessions cannot be stored or read.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
 
-        var lookup = await cache.GetAsync<ReaderSession>(CacheType.Sessions, CacheIdOf(token), cancellationToken);
-        return lookup.Found ? lookup.Value : null;
-    }
+    /// <summary>The live session of <paramref name="token"/>; <see langword="null"/> for an unknown, expired, ended or malformed token (which costs no lookup), and when Redis could not be read.</summary>
+    public async ValueTask<ReaderSession?> FindAsync(string? token, CancellationToken cancellationToken) =>
+        await LookUpAsync(token, cancellationToken) is { Found: true } read ? read.Value : null;
+
+    /// <summary>
+    /// The session of <paramref name="token"/>, telling a token that names no session (<see cref="CacheReadStatus.Missing"/>:
+    /// the reader must sign in again) from a lookup Redis could not answer (<see cref="CacheReadStatus.Unavailable"/>: the
+    /// session may well be live, so the reader is not signed out).
+    /// </summary>
+    public ValueTask<CacheRead<ReaderSession>> LookUpAsync(string? token, CancellationToken cancellationToken) =>
+        IsWellFormed(token)
+            ? cache.ReadAsync<ReaderSession>(CacheType.Sessions, CacheIdOf(token), cancellationToken)
+            : ValueTask.FromResult(CacheRead<ReaderSession>.Missing);
 
     public ValueTask EndAsync(string token, CancellationToken cancellationToken) =>
         cache.RemoveAsync(CacheType.Sessions, CacheIdOf(token), cancellationToken);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using Bookstore.Caching.Redis;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -37,7 +38,16 @@ public sealed class SessionTokenAuthenticationHandler(
             return AuthenticateResult.Fail("The bearer token is not a session token.");
         }
 
-        if (await sessions.FindAsync(token, Context.RequestAborted) is not { } session)
+        var lookup = await sessions.LookUpAsync(token, Context.RequestAborted);
+        if (lookup.Status == CacheReadStatus.Unavailable)
+        {
+            // Not a refused token: the reader stays signed in, and the request is answered 503 with Retry-After
+            // (ProblemDetailsAuthorizationResultHandler), never the 401 that tells a client to discard its token.
+            Context.Features.Set(SessionLookupUnavailable.Instance);
+            return AuthenticateResult.Fail("The session could not be looked up: Redis is unavailable.");
+        }
+
+        if (lookup is not { Found: true, Value: { } session })
         {
             return AuthenticateResult.Fail("No active session has this token.");
         }
@@ -48,12 +58,33 @@ public sealed class SessionTokenAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
 
-    /// <summary>RFC 6750: <c>error="invalid_token"</c> when a token was sent and refused, a bare challenge when none was.</summary>
+    /// <summary>
+    /// RFC 6750: <c>error="invalid_token"</c> when a token was sent and refused, a bare challenge when none was; no
+    /// challenge when the token could not be looked up (the answer is a 503, see <see cref="SessionLookupUnavailable"/>).
+    /// </summary>
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var result = await HandleAuthenticateOnceSafeAsync();
+        if (Context.Features.Get<SessionLookupUnavailable>() is not null)
+        {
+            return;
+        }
+
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.Append(
             HeaderNames.WWWAuthenticate, result.Failure is null ? "Bearer realm=\"bookstore\"" : "Bearer realm=\"bookstore\", error=\"invalid_token\"");
+    }
+}
+
+/// <summary>
+/// Set on a request whose bearer token could not be looked up because Redis did not answer: the request is answered
+/// 503 Service Unavailable with <c>Retry-After</c>, since the session may be live and a 401 would sign the reader out.
+/// </summary>
+public sealed class SessionLookupUnavailable
+{
+    public static SessionLookupUnavailable Instance { get; } = new();
+
+    private SessionLookupUnavailable()
+    {
     }
 }

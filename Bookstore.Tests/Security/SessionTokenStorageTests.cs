@@ -15,7 +15,7 @@ namespace Bookstore.Tests.Security;
 /// Session tokens are never stored: Redis holds a session under the SHA-256 of its token, so nothing an operator or an
 /// attacker can read from Redis (every key and value, <c>SLOWLOG GET</c>, the AOF) is a token, and the stored id is
 /// refused as one. Sessions still expire and still end with the user; a sign-in Redis cannot store is a 503, never a
-/// token that no request could use.
+/// token that no request could use, and a token Redis cannot look up is a 503 too, never the 401 that signs a reader out.
 /// </summary>
 [Trait("Category", "Security")]
 public sealed class SessionTokenStorageTests
@@ -136,6 +136,47 @@ public sealed class SessionTokenStorageTests
             TimeSpan.FromSeconds(30),
             Ct), $"No sign-in succeeded after Redis came back (last answer {(int)status}).");
         await AssertCartAsync(api, token!, 1, HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ATokenRedisCannotLookUpIs503WithRetryAfterAndTheSessionLivesOn()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TemporaryDirectory("bookstore-sessions-");
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        var token = await api.SignInAsync(1, Ct);
+        await AssertCartAsync(api, token, 1, HttpStatusCode.OK);
+
+        // A hung Redis (SIGSTOP): the lookup times out. The reader is not signed out: 503, no challenge, Retry-After.
+        await redis.SignalAsync("STOP");
+        try
+        {
+            using var reader = api.CreateReaderClient(token);
+            using var cart = await reader.GetAsync(new Uri("/users/1/cart", UriKind.Relative), Ct);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, cart.StatusCode);
+            Assert.Empty(cart.Headers.WwwAuthenticate);
+            Assert.InRange(int.Parse(Assert.Single(cart.Headers.GetValues("Retry-After")), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+            Assert.Equal("application/problem+json", cart.Content.Headers.ContentType?.MediaType);
+            var problem = await cart.Content.ReadFromJsonAsync<JsonElement>(Ct);
+            Assert.Equal(503, problem.GetProperty("status").GetInt32());
+        }
+        finally
+        {
+            await redis.SignalAsync("CONT");
+        }
+
+        // Redis answers again: the same token opens the cart; a token that names no session is still a 401.
+        Assert.True(await LinuxProcesses.WaitUntilAsync(
+            async () =>
+            {
+                using var reader = api.CreateReaderClient(token);
+                using var cart = await reader.GetAsync(new Uri("/users/1/cart", UriKind.Relative), Ct);
+                Assert.NotEqual(HttpStatusCode.Unauthorized, cart.StatusCode);
+                return cart.StatusCode == HttpStatusCode.OK;
+            },
+            TimeSpan.FromSeconds(15),
+            Ct), "The session did not open the cart again once Redis answered.");
+        await AssertCartAsync(api, new string('a', ReaderSessions.TokenLength), 1, HttpStatusCode.Unauthorized);
     }
 
     /// <summary>The reader's own cart with <paramref name="token"/> as the bearer token: what a session is good for.</summary>
