@@ -163,6 +163,12 @@ public sealed class ReplicaReadTests : IClassFixture<ReplicaReadTests.Topology>
                 new("Bookstore:Redis:Topology", "Replicated"),
                 new("Bookstore:Redis:PreferReplica", "true"),
                 new("Bookstore:Redis:ReplicaLagAllowanceSeconds", "1"),
+
+                // What these tests count is where reads go. A GET slower than the default 500 ms cache timeout (the 2
+                // cores busy with other tests) would be a miss, and the process would then fail calls at once until
+                // Redis answers a PING: a routing test would fail on the machine's load.
+                new("Bookstore:Redis:CacheTimeoutMs", "5000"),
+                new("Bookstore:Redis:OperationTimeoutMs", "5000"),
                 .. settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)),
             ]);
 

@@ -41,12 +41,16 @@ public sealed class HungRedisTests
 
         var table = load.Table($"{stall} at {run.StalledAt.TotalSeconds:F1} s, over at {run.ResumedAt.TotalSeconds:F1} s", ("before", TimeSpan.Zero), ("stalled", run.StalledAt), ("after", run.ResumedAt));
         TestContext.Current.TestOutputHelper?.WriteLine(table);
+        TestContext.Current.TestOutputHelper?.WriteLine(load.Pauses.Describe());
         var requests = load.Requests.ToArray();
         Assert.True(run.StalledAt > TimeSpan.Zero && run.ResumedAt > run.StalledAt, "the stall happened within the run");
 
         // No 500 anywhere; every read a 200 (L1 for the hot books, the store for the others); writes 200 or 503.
         load.AssertEveryRequestAnswered(RunFor, table);
-        Assert.True(requests.All(r => r.Took <= SlowestAllowed), $"no request took over {SlowestAllowed.TotalSeconds} s; these did: {CatalogLoad.Describe(requests.Where(r => r.Took > SlowestAllowed))}\n{table}");
+        // A stop of the whole test process (a blocking GC, the cores busy elsewhere) delays the client as much as the API:
+        // the time it spans is not the API's.
+        var slow = requests.Where(r => r.Took - load.Pauses.Within(r.SentAt, r.SentAt + r.Took) > SlowestAllowed).ToArray();
+        Assert.True(slow.Length == 0, $"no request took over {SlowestAllowed.TotalSeconds} s, besides the process's own pauses; these did: {CatalogLoad.Describe(slow)} ({load.Pauses.Describe()})\n{table}");
         Assert.Contains(requests, r => r.Kind == "hot" && r.SentAt > run.StalledAt && r.SentAt < run.ResumedAt);
 
         // Readiness: Degraded within 5 s of the stall, Healthy within 5 s of its end and from then on.

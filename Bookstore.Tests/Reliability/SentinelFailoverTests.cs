@@ -74,16 +74,21 @@ public sealed class SentinelFailoverTests
             .Select(r => r.SentAt).DefaultIfEmpty(TimeSpan.MaxValue).Min();
         var refusedAfterWake = signIns.Where(r => r.SentAt >= WakeAt && r.Status == 503).Select(r => r.SentAt).ToArray();
 
-        // Acknowledged session writes lost: every token answered 201 must still open its reader's cart.
+        // Acknowledged session writes lost: every token answered 201 must still open its reader's cart. A 503 says the
+        // session could not be looked up yet (the cache may still be refusing calls just after the old primary's
+        // demotion), not that it is gone: asked again until it answers 200 (kept) or 401 (lost), for at most 20 s.
         var lost = new List<LoadRequest>();
+        var unanswered = new List<LoadRequest>();
+        var checking = Stopwatch.StartNew();
         foreach (var signIn in signIns.Where(r => r.Status == 201))
         {
-            using var reader = api.CreateReaderClient(signIn.Token!);
-            using var cart = await reader.GetAsync(new Uri($"/users/{signIn.Id}/cart", UriKind.Relative), ct);
-            if (cart.StatusCode == HttpStatusCode.Unauthorized)
+            HttpStatusCode status;
+            while ((status = await CartStatusAsync(api, signIn, ct)) == HttpStatusCode.ServiceUnavailable && checking.Elapsed < TimeSpan.FromSeconds(20))
             {
-                lost.Add(signIn);
+                await Task.Delay(250, ct);
             }
+
+            (status == HttpStatusCode.Unauthorized ? lost : status == HttpStatusCode.OK ? null : unanswered)?.Add(signIn);
         }
 
         var summary = new StringBuilder(table)
@@ -99,6 +104,7 @@ public sealed class SentinelFailoverTests
         load.AssertEveryRequestAnswered(RunFor, summary);
         Assert.True(backAt - failover.FailedAt <= WritesBackWithin, $"session writes succeeded again within {WritesBackWithin.TotalSeconds} s of the {failure}\n{summary}");
         Assert.True(lost.Count == 0, $"no acknowledged session was lost\n{summary}");
+        Assert.True(unanswered.Count == 0, $"every acknowledged session could be looked up again within 20 s of the run's end ({unanswered.Count} could not)\n{summary}");
         Assert.Equal("slave", role);
 
         // Readiness: Degraded during the gap, Healthy again once it settles.
@@ -130,6 +136,13 @@ public sealed class SentinelFailoverTests
             await Task.Delay(WakeAt - clock.Elapsed is { Ticks: > 0 } wait ? wait : TimeSpan.Zero, ct);
             await primary.SignalAsync("CONT");
         }
+    }
+
+    private static async Task<HttpStatusCode> CartStatusAsync(CatalogApiFactory api, LoadRequest signIn, CancellationToken ct)
+    {
+        using var reader = api.CreateReaderClient(signIn.Token!);
+        using var cart = await reader.GetAsync(new Uri($"/users/{signIn.Id}/cart", UriKind.Relative), ct);
+        return cart.StatusCode;
     }
 
     private static async Task<string> HealthOfAsync(CatalogApiFactory api, CancellationToken ct)

@@ -57,6 +57,13 @@ internal sealed class CatalogLoad : IDisposable
 
     public ConcurrentBag<HealthProbe> Probes { get; } = [];
 
+    /// <summary>
+    /// Times the whole test process stood still during the run (see <see cref="ProcessPauses"/>): a garbage collection
+    /// that suspended every thread, or the 2 cores busy elsewhere. A request that spans one waited for it whatever the
+    /// API did.
+    /// </summary>
+    public ProcessPauses Pauses { get; } = new();
+
     /// <summary>The title the write of request <paramref name="sequence"/> gives its book.</summary>
     public static string TitleOf(int sequence) => $"Written during the run, request {sequence}";
 
@@ -90,16 +97,25 @@ internal sealed class CatalogLoad : IDisposable
     {
         _clock.Start();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var happened = happening(_clock);
-        var probes = ProbeHealthAsync(stop.Token);
-        await SendAsync(runFor, ct);
-        await happened;
-        await stop.CancelAsync();
-        await probes;
+        Pauses.Start(_clock);
+        try
+        {
+            var happened = happening(_clock);
+            var probes = ProbeHealthAsync(stop.Token);
+            await SendAsync(runFor, ct);
+            await happened;
+            await stop.CancelAsync();
+            await probes;
+        }
+        finally
+        {
+            Pauses.Stop();
+        }
     }
 
     public void Dispose()
     {
+        Pauses.Stop();
         _http.Dispose();
         _admin.Dispose();
     }
@@ -278,3 +294,72 @@ internal sealed record LoadRequest(TimeSpan SentAt, string Kind, int Id, int Seq
 }
 
 internal sealed record HealthProbe(TimeSpan SentAt, TimeSpan AnsweredAt, int Status, string Body);
+
+/// <summary>
+/// Finds the times the whole process stood still: a dedicated thread (outside the thread pool, so the API's own use of
+/// the pool does not delay it) sleeps 10 ms at a time and records every wake-up more than
+/// <see cref="Threshold"/> late. Only a stop of the whole process (a blocking garbage collection, the process not
+/// scheduled on the busy cores) makes that thread late; an API waiting on Redis does not.
+/// </summary>
+internal sealed class ProcessPauses
+{
+    public static readonly TimeSpan Threshold = TimeSpan.FromMilliseconds(100);
+
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(10);
+
+    private readonly ConcurrentQueue<(TimeSpan From, TimeSpan To)> _pauses = new();
+    private volatile bool _running;
+    private Thread? _thread;
+
+    public IReadOnlyList<(TimeSpan From, TimeSpan To)> All => [.. _pauses];
+
+    public void Start(Stopwatch clock)
+    {
+        _running = true;
+        _thread = new Thread(() =>
+        {
+            var last = clock.Elapsed;
+            while (_running)
+            {
+                Thread.Sleep(Tick);
+                var now = clock.Elapsed;
+                if (now - last - Tick > Threshold)
+                {
+                    _pauses.Enqueue((last + Tick, now));
+                }
+
+                last = now;
+            }
+        })
+        { IsBackground = true, Name = "process pause monitor", Priority = ThreadPriority.AboveNormal };
+        _thread.Start();
+    }
+
+    public void Stop()
+    {
+        _running = false;
+        _thread?.Join();
+        _thread = null;
+    }
+
+    /// <summary>How long the process stood still between <paramref name="from"/> and <paramref name="to"/>.</summary>
+    public TimeSpan Within(TimeSpan from, TimeSpan to)
+    {
+        var total = TimeSpan.Zero;
+        foreach (var (start, end) in _pauses)
+        {
+            var overlap = (end < to ? end : to) - (start > from ? start : from);
+            if (overlap > TimeSpan.Zero)
+            {
+                total += overlap;
+            }
+        }
+
+        return total;
+    }
+
+    public string Describe() => _pauses.IsEmpty
+        ? "the test process never stood still for over " + Threshold.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture) + " ms"
+        : "the test process stood still " + string.Join(", ", _pauses.Select(p =>
+            $"from {p.From.TotalSeconds:F2} s for {(p.To - p.From).TotalMilliseconds:F0} ms"));
+}
