@@ -203,6 +203,12 @@ public static class BookstoreCachingExtensions
                     // The keys given are already unique per type (see remarks): no prefix is needed.
                     options.MissingCacheKeyPrefixWarningLogLevel = Microsoft.Extensions.Logging.LogLevel.Debug;
                     options.TagsDefaultEntryOptions.Size = 1;
+
+                    // FusionCache awaits a tag's backplane message by default (an entry's it sends in the background):
+                    // against a hung Redis, RemoveByTag then waited out the client's own 1-2 s command timeout, where
+                    // every L2 call gives up after Bookstore:Redis:CacheTimeoutMs. A book update at the moment Redis
+                    // stopped answering took 2 s (HungRedisTests). Sent in the background like the entries' messages.
+                    options.TagsDefaultEntryOptions.AllowBackgroundBackplaneOperations = true;
                     options.DefaultEntryOptions.Size = 1;
 
                     // An L2 entry that does not decode is untrusted input handled as designed (a miss, replaced by the
