@@ -10,6 +10,7 @@ namespace Bookstore.Tests.EndToEnd;
 
 /// <summary>The Production profile's "monitoring with alerts": the AppHost's Prometheus loads the shipped rules, over the names the services export.</summary>
 [Trait("Category", "EndToEnd")]
+[Collection(AppHostCollection.Name)]
 public sealed partial class AppHostAlertRulesTests
 {
     [Fact(Timeout = 420_000)]
@@ -22,7 +23,11 @@ public sealed partial class AppHostAlertRulesTests
 
         // Every metric the rules read is one the AppHost's Prometheus scrapes from api (each replica) or the worker, the
         // server monitor's figures included (one instance of the deployment polls the server and exports them).
-        using var prometheus = new HttpClient { BaseAddress = app.GetEndpoint("prometheus", "http") };
+        var steps = System.Diagnostics.Stopwatch.StartNew();
+        TestContext.Current.TestOutputHelper?.WriteLine("AppHost started, every service healthy");
+
+        // A call that hangs fails here in 15 s, naming its step, instead of running into the test's own timeout.
+        using var prometheus = new HttpClient { BaseAddress = app.GetEndpoint("prometheus", "http"), Timeout = TimeSpan.FromSeconds(15) };
         var read = MetricName().Matches(await File.ReadAllTextAsync(PrometheusAlertRulesTests.RulesPath, ct)).Select(m => m.Value).Distinct().ToList();
         Assert.Equal(9, read.Count);
         IReadOnlyList<string> missing = read;
@@ -36,6 +41,7 @@ public sealed partial class AppHostAlertRulesTests
             },
             TimeSpan.FromSeconds(60),
             ct), "Prometheus scraped no series of " + string.Join(", ", missing));
+        TestContext.Current.TestOutputHelper?.WriteLine($"every series the rules read scraped after {steps.Elapsed.TotalSeconds:F1} s");
 
         // The Prometheus the AppHost started loaded all eight rules (its UI lists them under Alerts and Rules).
         var rules = await prometheus.GetFromJsonAsync<JsonElement>("/api/v1/rules?type=alert", ct);
@@ -55,6 +61,7 @@ public sealed partial class AppHostAlertRulesTests
             System.Diagnostics.Process.GetProcessById(pid).Kill();
         }
 
+        TestContext.Current.TestOutputHelper?.WriteLine($"both data nodes killed at {steps.Elapsed.TotalSeconds:F1} s");
         var stopped = System.Diagnostics.Stopwatch.StartNew();
         var state = "inactive";
         Assert.True(await LinuxProcesses.WaitUntilAsync(

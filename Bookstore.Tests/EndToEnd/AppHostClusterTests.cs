@@ -17,6 +17,7 @@ namespace Bookstore.Tests.EndToEnd;
 /// start on the same data folder reloads the cluster (each node's <c>nodes.conf</c>) and keeps its data.
 /// </summary>
 [Trait("Category", "EndToEnd")]
+[Collection(AppHostCollection.Name)]
 public sealed class AppHostClusterTests
 {
     /// <summary>A list page the warmer does not warm: its first read is a miss.</summary>

@@ -14,11 +14,17 @@ public sealed class AppHostProcessTests
     /// Local: one redis-server and one api. Production: the replicated topology (two data nodes, three Sentinels) and two
     /// api replicas, as <c>dotnet run --project Bookstore.AppHost -- --Bookstore:Profile=Production</c> starts them.
     /// </summary>
+    /// <remarks>
+    /// Production's budget is 10 s: the services stop first (two api replicas and the worker flush their telemetry to the
+    /// dashboard), then DCP stops five Redis processes, each writing its RDB and AOF. 1.9 s on a quiet machine; over 5 s
+    /// once on CI's busy cores.
+    /// </remarks>
     [Theory(Timeout = 300_000)]
-    [InlineData("TERM", "Local", 1, 1)]
-    [InlineData("INT", "Production", 5, 2)]
-    public async Task SignalToTheAppHostEndsRedisPrometheusAndTheServicesWithinFiveSeconds(string signal, string profile, int redisProcesses, int apiReplicas)
+    [InlineData("TERM", "Local", 1, 1, 5)]
+    [InlineData("INT", "Production", 5, 2, 10)]
+    public async Task SignalToTheAppHostEndsRedisPrometheusAndTheServicesWithinSeconds(string signal, string profile, int redisProcesses, int apiReplicas, int seconds)
     {
+        var budget = TimeSpan.FromSeconds(seconds);
         var ct = TestContext.Current.CancellationToken;
         using var data = new TemporaryDirectory("bookstore-signal-");
         await using var appHost = AppHostProcess.Start(
@@ -45,14 +51,14 @@ public sealed class AppHostProcessTests
         await appHost.SignalAsync(signal, ct);
 
         // Everything the AppHost runs for the user (redis-server, Prometheus, the dashboard, the services and their
-        // `dotnet run` processes) is gone within 5 s of the signal. DCP's own processes are Aspire's orchestrator, which
+        // `dotnet run` processes) is gone within the budget of the signal. DCP's own processes are Aspire's orchestrator, which
         // watches the AppHost and cleans up after it exits; they get the old 30 s.
         var services = startedByAppHost.Where(pid => LinuxProcesses.NameOf(pid) is not "dcp").ToList();
         Assert.Contains(services, pid => LinuxProcesses.CommandLineOf(pid)?.StartsWith("redis-server", StringComparison.Ordinal) == true);
-        var servicesGone = await LinuxProcesses.WaitUntilAsync(() => !services.Any(LinuxProcesses.IsAlive), TimeSpan.FromSeconds(5), ct);
+        var servicesGone = await LinuxProcesses.WaitUntilAsync(() => !services.Any(LinuxProcesses.IsAlive), budget, ct);
         var servicesSeconds = signalled.Elapsed.TotalSeconds;
-        Assert.True(servicesGone, $"Left running 5 s after SIG{signal}: " + Describe(services.Where(LinuxProcesses.IsAlive)));
-        Assert.True(await appHost.WaitForExitAsync(TimeSpan.FromSeconds(5), ct), $"The AppHost did not exit within 5 s of SIG{signal}:\n" + appHost.Output);
+        Assert.True(servicesGone, $"Left running {seconds} s after SIG{signal}: " + Describe(services.Where(LinuxProcesses.IsAlive)));
+        Assert.True(await appHost.WaitForExitAsync(budget, ct), $"The AppHost did not exit within {seconds} s of SIG{signal}:\n" + appHost.Output);
 
         var everythingGone = await LinuxProcesses.WaitUntilAsync(() => !startedByAppHost.Any(LinuxProcesses.IsAlive), TimeSpan.FromSeconds(30), ct);
         Assert.True(everythingGone, $"Left running 30 s after SIG{signal}: " + Describe(startedByAppHost.Where(LinuxProcesses.IsAlive)));

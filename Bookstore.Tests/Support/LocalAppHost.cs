@@ -23,9 +23,9 @@ internal static class LocalAppHost
         var app = await builder.BuildAsync(ct);
         try
         {
-            await app.StartAsync(ct);
             using var startup = CancellationTokenSource.CreateLinkedTokenSource(ct);
             startup.CancelAfter(StartTimeout);
+            await app.StartAsync(startup.Token);
             foreach (var resource in new[] { "api", "worker", "prometheus" })
             {
                 await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
