@@ -32,7 +32,7 @@ public sealed class HungRedisTests
         var ct = TestContext.Current.CancellationToken;
         await using var redis = await RedisServer.StartAsync();
         using var data = new TemporaryDirectory("bookstore-hung-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"), CatalogApiFactory.UseShippedTimeouts);
         using var load = new CatalogLoad(api);
         await load.PrepareAsync(RunFor, firstId: 800_000, ct);
 

@@ -33,11 +33,11 @@ public sealed class SentinelFailoverTests
         await using var redis = await ReplicatedRedis.StartAsync();
         var primary = await redis.PrimaryAsync();
         using var data = new TemporaryDirectory("bookstore-failover-");
-        await using var api = new CatalogApiFactory(primary, Path.Combine(data.Path, "catalog.db"), web => web
+        await using var api = new CatalogApiFactory(primary, Path.Combine(data.Path, "catalog.db"), web => CatalogApiFactory.UseShippedTimeouts(web
             .UseSetting("ConnectionStrings:cache", redis.ConnectionString)
             .UseSetting("ConnectionStrings:cache-monitor", redis.ConnectionStringAs(RedisUsers.Monitor, redis.Users.Monitor))
             .UseSetting("Bookstore:Redis:Topology", "Replicated")
-            .UseSetting("Bookstore:Redis:PreferReplica", "true"));
+            .UseSetting("Bookstore:Redis:PreferReplica", "true")));
 
         // One request in twenty a sign-in: each hashes a password, CPU the 2 cores share with Redis and the Sentinels.
         using var load = new CatalogLoad(api) { SignInEvery = 20 };
