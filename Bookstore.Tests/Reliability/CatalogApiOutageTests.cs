@@ -41,12 +41,12 @@ public sealed class CatalogApiOutageTests
     {
         await using var redis = await RedisServer.StartAsync();
         using var data = new TemporaryDirectory("bookstore-catalog-");
-        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        await using var api = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"), CatalogApiFactory.UseShippedTimeouts);
         using var http = api.CreateClient();
 
         // A second replica reads each cold book right after the first has answered it: a hit in Redis when the first
         // could write it there, so the second replica's reads show when Redis serves hits again.
-        await using var second = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"));
+        await using var second = new CatalogApiFactory(redis, Path.Combine(data.Path, "catalog.db"), CatalogApiFactory.UseShippedTimeouts);
         using var secondHttp = second.CreateClient();
 
         // Requests that never come back count as failures rather than hanging the test.

@@ -37,7 +37,7 @@ public sealed class ClusterFailoverTests
             $"{RedisClusterFixture.ExistingClusterVariable} names a cluster the tests did not start: they do not kill its nodes.");
         await using var cluster = await RedisCluster.StartAsync(ct);
         using var data = new TemporaryDirectory("bookstore-failover-");
-        await using var api = new CatalogApiFactory(cluster, Path.Combine(data.Path, "catalog.db"));
+        await using var api = new CatalogApiFactory(cluster, Path.Combine(data.Path, "catalog.db"), CatalogApiFactory.UseShippedTimeouts);
         using var load = new CatalogLoad(api);
         await load.PrepareAsync(RunFor, firstId: 700_000, ct);
 

@@ -70,7 +70,8 @@ internal sealed class CatalogApiFactory(ITestRedis redis, string sqlitePath, Act
         builder.UseSetting("ConnectionStrings:catalog", $"Data Source={sqlitePath}");
         // 2 s for a cache call, not the shipped 500 ms: on CI's 2 busy cores (an AppHost lane beside every class) Redis
         // sometimes answers a session write after 500 ms, and a test of something else then got a 503 sign-in. The
-        // tests of how a timeout is handled (HungRedisTests, SentinelFailoverTests) set the shipped values back.
+        // tests of how a timeout, an outage or a failover is handled (HungRedisTests, CatalogApiOutageTests, the failover tests) set the
+        // shipped values back.
         builder.UseSetting("Bookstore:Redis:OperationTimeoutMs", "2000");
         builder.UseSetting("Bookstore:Redis:CacheTimeoutMs", "2000");
         builder.UseSetting("Bookstore:Redis:ConnectTimeoutMs", "2000");
