@@ -38,7 +38,7 @@ public static class ReplicatedRedisExtensions
     /// Connection-string options for <c>bookstore-monitor</c> through the Sentinels: <see cref="BookstoreRedisExtensions.MonitorHandshake"/>
     /// without its <c>$SENTINEL=</c>, since the client must ask the Sentinels where the primary is.
     /// </summary>
-    public const string SentinelMonitorHandshake = "tiebreaker=,configChannel=,$CONFIG=,$CLUSTER=,$ROLE=";
+    public static readonly string SentinelMonitorHandshake = BookstoreRedisExtensions.MonitorHandshake.Replace("$SENTINEL=,", string.Empty, StringComparison.Ordinal);
 
     internal static IResourceBuilder<IResourceWithConnectionString> AddReplicatedRedis(
         this IDistributedApplicationBuilder builder,

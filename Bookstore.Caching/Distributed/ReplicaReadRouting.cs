@@ -40,7 +40,7 @@ public sealed class ReplicaReadRouting
         _time = time;
         _enabled = options.Value.PreferReplica;
         _allowanceTicks = TimeSpan.FromSeconds(options.Value.ReplicaLagAllowanceSeconds).Ticks * time.TimestampFrequency / TimeSpan.TicksPerSecond;
-        _replicaPrefixes = [.. policies.All.Where(p => p.ReadFromReplica).Select(p => CacheKeyBuilder.VersionedPrefix + CacheService.SegmentOf(p.Type) + ":")];
+        _replicaPrefixes = [.. policies.All.Where(p => p.ReadFromReplica).Select(p => CacheService.KeyPrefixOf(p.Type))];
     }
 
     /// <summary>Whether any read goes to a replica at all.</summary>

@@ -198,7 +198,7 @@ public static class BookstoreCachingExtensions
                     // Keys in Redis are exactly our keys (bookstore:v1:...), so the ACL's key pattern covers them.
                     options.DistributedCacheKeyModifierMode = CacheKeyModifierMode.None;
                     options.BackplaneChannelPrefix = BackplaneChannelPrefixOf(segment);
-                    options.InternalStrings.TagCacheKeyPrefix = CacheKeyBuilder.VersionedPrefix + segment + ":#tag:";
+                    options.InternalStrings.TagCacheKeyPrefix = CacheService.KeyPrefixOf(policy.Type) + "#tag:";
 
                     // The keys given are already unique per type (see remarks): no prefix is needed.
                     options.MissingCacheKeyPrefixWarningLogLevel = Microsoft.Extensions.Logging.LogLevel.Debug;

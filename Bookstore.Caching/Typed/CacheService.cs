@@ -493,6 +493,9 @@ public sealed partial class CacheService : ICacheService
         _ => type.ToString().ToLowerInvariant(),
     };
 
+    /// <summary>The start of every key of a type: <c>bookstore:v1:{segment}:</c>.</summary>
+    internal static string KeyPrefixOf(CacheType type) => CacheKeyBuilder.VersionedPrefix + SegmentOf(type) + ":";
+
     /// <summary>The name of the type's FusionCache (also its <c>fusioncache.cache.name</c> in FusionCache's metrics).</summary>
     internal static string CacheNameOf(CacheType type) => "bookstore-" + SegmentOf(type);
 
@@ -671,7 +674,7 @@ public sealed partial class CacheService : ICacheService
             Policy = policy;
             Cache = cache;
             Name = SegmentOf(policy.Type);
-            KeyPrefix = CacheKeyBuilder.VersionedPrefix + Name + ":";
+            KeyPrefix = KeyPrefixOf(policy.Type);
             Counters = metrics.CountersFor(Name);
             var duration = policy.Duration ?? policy.L1Duration;
             Options = new FusionCacheEntryOptions
