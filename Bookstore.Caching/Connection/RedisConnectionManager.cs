@@ -69,6 +69,16 @@ public sealed partial class RedisConnectionManager : BackgroundService
     /// </summary>
     private readonly HashSet<(string? Endpoint, ConnectionType Type)> _failedConnections = [];
 
+    /// <summary>
+    /// ConnectionRestored events no failure was known for, and when they came. StackExchange.Redis raises its connection
+    /// events on the thread pool, so on busy cores a quick reconnect's ConnectionRestored can run before its
+    /// ConnectionFailed; a failure that finds its connection here within <see cref="UnmatchedRestoreWindow"/> is one
+    /// already restored. Without this the restoration (L1 dropped, invalidations sent again) never ran.
+    /// </summary>
+    private readonly Dictionary<(string? Endpoint, ConnectionType Type), long> _unmatchedRestores = [];
+
+    private static readonly TimeSpan UnmatchedRestoreWindow = TimeSpan.FromSeconds(5);
+
     /// <summary>Completed when a connection is restored or a command timed out: the health loop PINGs at once instead of at its next tick.</summary>
     private TaskCompletionSource _restored = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -515,11 +525,22 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
+        var key = (e.EndPoint?.ToString(), e.ConnectionType);
+        bool restoredAlready;
         lock (_gate)
         {
-            _disconnectedAt ??= Stopwatch.GetTimestamp();
-            _failedConnections.Add((e.EndPoint?.ToString(), e.ConnectionType));
-            _health = _health with { ConnectionFailures = _health.ConnectionFailures + 1, LastError = RedisFailure.Of(e.FailureType) };
+            restoredAlready = _unmatchedRestores.Remove(key, out var restoredAt) && Stopwatch.GetElapsedTime(restoredAt) < UnmatchedRestoreWindow;
+            if (restoredAlready)
+            {
+                Volatile.Write(ref _restorationPending, 1);
+                _health = _health with { ConnectionFailures = _health.ConnectionFailures + 1, ConnectionRestorations = _health.ConnectionRestorations + 1 };
+            }
+            else
+            {
+                _disconnectedAt ??= Stopwatch.GetTimestamp();
+                _failedConnections.Add(key);
+                _health = _health with { ConnectionFailures = _health.ConnectionFailures + 1, LastError = RedisFailure.Of(e.FailureType) };
+            }
 
             // PING at once: with replicas or a cluster the multiplexer stays connected to the other nodes when a primary
             // goes, so only a PING that must reach the primaries turns the health Degraded before the next interval (in a
@@ -529,6 +550,11 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
         _events.Add(1, new KeyValuePair<string, object?>("event", "failed"), new KeyValuePair<string, object?>("connection.type", e.ConnectionType.ToString()));
         LogConnectionFailed(e.EndPoint?.ToString(), e.ConnectionType, e.FailureType, e.Exception);
+        if (restoredAlready)
+        {
+            _events.Add(1, new KeyValuePair<string, object?>("event", "restored"), new KeyValuePair<string, object?>("connection.type", e.ConnectionType.ToString()));
+            LogConnectionRestored(e.EndPoint?.ToString(), e.ConnectionType, null);
+        }
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
@@ -536,9 +562,12 @@ public sealed partial class RedisConnectionManager : BackgroundService
         TimeSpan? downtime = null;
         lock (_gate)
         {
-            if (!_failedConnections.Remove((e.EndPoint?.ToString(), e.ConnectionType)))
+            var key = (e.EndPoint?.ToString(), e.ConnectionType);
+            if (!_failedConnections.Remove(key))
             {
-                // A first connect, not a restoration; the health loop still PINGs at once.
+                // A first connect, or a restoration whose failure event has not run yet (see _unmatchedRestores); the
+                // health loop still PINGs at once.
+                _unmatchedRestores[key] = Stopwatch.GetTimestamp();
                 _restored.TrySetResult();
                 return;
             }

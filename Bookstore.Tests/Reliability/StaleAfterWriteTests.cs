@@ -177,7 +177,7 @@ public sealed class StaleAfterWriteTests(RedisFixture fixture) : StaleAfterWrite
                 async () => manager.Health.ConnectionRestorations > restored && (await reader.GetStringAsync(new Uri("/health", UriKind.Relative), ct)) == "Healthy",
                 TimeSpan.FromSeconds(15),
                 ct),
-                "The replica's connection did not come back, or it did not turn Healthy after.");
+                $"Replica {i}: its connection did not come back, or it did not turn Healthy after ({manager.Health}, restorations before: {restored}).");
         }
 
         Assert.True(stored, "the old book was in Redis again before the connections dropped");
