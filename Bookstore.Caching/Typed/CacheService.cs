@@ -433,14 +433,21 @@ public sealed partial class CacheService : ICacheService
         }
 
         // The invalidations Redis acknowledged lately, again: a failover may have discarded them with the old primary.
-        var since = Stopwatch.GetTimestamp() - (long)(RecentWindow.TotalSeconds * Stopwatch.Frequency);
-        foreach (var chunk in _recent.Where(r => r.At >= since).Select(r => r.Item).Distinct().Chunk(64))
+        var started = Stopwatch.GetTimestamp();
+        var since = started - (long)(RecentWindow.TotalSeconds * Stopwatch.Frequency);
+        var recent = _recent.Where(r => r.At >= since).Select(r => r.Item).Distinct().ToArray();
+        foreach (var chunk in recent.Chunk(64))
         {
             var sent = await Task.WhenAll(chunk.Select(item => SendAgainAsync(item, cancellationToken))).ConfigureAwait(false);
             if (sent.Contains(false))
             {
                 return false;
             }
+        }
+
+        if (recent.Length > 0)
+        {
+            LogRecentSentAgain(recent.Length, recent.Count(r => r.Tag is not null), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
 
         return true;
@@ -653,6 +660,10 @@ public sealed partial class CacheService : ICacheService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A {CacheType} entry could not be read from Redis ({ErrorType}); the caller was told it is unavailable, not missing")]
     private partial void LogReadFailed(string cacheType, string errorType, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Connection back: sent again the {Count} invalidations ({Tags} of them tags) Redis acknowledged in the last 30 s, in {ElapsedMs} ms")]
+    private partial void LogRecentSentAgain(int count, int tags, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleared cache type {CacheType} in every level and replica")]
     private partial void LogCleared(string cacheType);
