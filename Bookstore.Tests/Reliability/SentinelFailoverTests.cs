@@ -24,6 +24,12 @@ public sealed class SentinelFailoverTests
     private static readonly TimeSpan RunFor = TimeSpan.FromSeconds(40);
     private static readonly TimeSpan WritesBackWithin = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long sign-ins must keep succeeding for session writes to count as back.</summary>
+    private static readonly TimeSpan SteadyFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>Sign-ins refused (503 + Retry-After, a session write over the cache timeout) once writes are back.</summary>
+    private const int IsolatedRefusals = 2;
+
     [Theory(Timeout = 240_000)]
     [InlineData("SIGKILL")]
     [InlineData("SIGSTOP")]
@@ -65,13 +71,17 @@ public sealed class SentinelFailoverTests
             ("after", failover.PromotedAt));
         var signIns = load.Requests.Where(r => r.Kind == "sign-in").ToArray();
 
-        // Session writes are back when a sign-in answers 201 and every later one until the old primary wakes (SIGSTOP) or
-        // the run ends does too. A woken old primary makes the cache refuse writes until the Sentinels demote it.
+        // Session writes are back when a sign-in answers 201 and every one in the next SteadyFor does too (up to the old
+        // primary's wake with SIGSTOP: a woken old primary makes the cache refuse writes until the Sentinels demote it).
+        // Later, a single session write slower than the shipped 500 ms cache timeout (the 2 cores run three Sentinels, two
+        // Redis, the API, the load and its password hashing) is a 503 with Retry-After, as at any time: not the failover.
+        // Those are counted apart, and must stay isolated.
         var settledUntil = failure == "SIGSTOP" ? WakeAt : RunFor;
         var backAt = signIns
             .Where(r => r.SentAt > failover.FailedAt && r.SentAt < settledUntil && r.Status == 201
-                        && signIns.All(o => o.SentAt <= r.SentAt || o.SentAt >= settledUntil || o.Status == 201))
+                        && signIns.All(o => o.SentAt <= r.SentAt || o.SentAt >= settledUntil || o.SentAt >= r.SentAt + SteadyFor || o.Status == 201))
             .Select(r => r.SentAt).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+        var refusedAfterBack = signIns.Where(r => r.SentAt > backAt && r.SentAt < settledUntil && r.Status != 201).Select(r => r.SentAt).ToArray();
         var refusedAfterWake = signIns.Where(r => r.SentAt >= WakeAt && r.Status == 503).Select(r => r.SentAt).ToArray();
 
         // Acknowledged session writes lost: every token answered 201 must still open its reader's cart. A 503 says the
@@ -94,6 +104,8 @@ public sealed class SentinelFailoverTests
         var summary = new StringBuilder(table)
             .AppendLine(CultureInfo.InvariantCulture, $"Sentinels named the new primary {(failover.PromotedAt - failover.FailedAt).TotalSeconds:F2} s after the {failure}")
             .AppendLine(CultureInfo.InvariantCulture, $"sign-ins (session writes) all succeeding again from {(backAt == TimeSpan.MaxValue ? double.NaN : (backAt - failover.FailedAt).TotalSeconds):F2} s after the {failure}")
+            .AppendLine(CultureInfo.InvariantCulture, $"sign-ins refused after that (before {(failure == "SIGSTOP" ? "the wake" : "the end")}): {(refusedAfterBack.Length == 0 ? "none" : string.Join(", ", refusedAfterBack.Select(t => (t - failover.FailedAt).TotalSeconds.ToString("F2", CultureInfo.InvariantCulture) + " s")) + " after the " + failure)}")
+            .AppendLine(load.Pauses.Describe())
             .AppendLine(CultureInfo.InvariantCulture, $"acknowledged sessions lost: {lost.Count} of {signIns.Count(r => r.Status == 201)}{(lost.Count > 0 ? " (signed in at " + string.Join(", ", lost.Select(l => l.SentAt.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture))) + " s)" : string.Empty)}")
             .AppendLine(CultureInfo.InvariantCulture, $"old primary's role after: {role} ({demoted.Elapsed.TotalSeconds:F1} s after it was back)")
             .AppendLine(CultureInfo.InvariantCulture, $"sign-ins refused after the old primary woke: {(failure == "SIGSTOP" && refusedAfterWake.Length > 0 ? $"{refusedAfterWake.Length}, the last {(refusedAfterWake.Max() - WakeAt).TotalSeconds:F1} s after it woke" : "none")}")
@@ -103,6 +115,7 @@ public sealed class SentinelFailoverTests
         // No 500, every read 200 (the books read before and the others), writes 200 or 503, sign-ins 201 or 503 + Retry-After.
         load.AssertEveryRequestAnswered(RunFor, summary);
         Assert.True(backAt - failover.FailedAt <= WritesBackWithin, $"session writes succeeded again within {WritesBackWithin.TotalSeconds} s of the {failure}\n{summary}");
+        Assert.True(refusedAfterBack.Length <= IsolatedRefusals, $"at most {IsolatedRefusals} sign-ins refused once session writes were back\n{summary}");
         Assert.True(lost.Count == 0, $"no acknowledged session was lost\n{summary}");
         Assert.True(unanswered.Count == 0, $"every acknowledged session could be looked up again within 20 s of the run's end ({unanswered.Count} could not)\n{summary}");
         Assert.Equal("slave", role);
