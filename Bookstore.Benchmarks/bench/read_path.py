@@ -295,8 +295,16 @@ def measure_http(service, path, script=None, redis=None, first=False, connection
 
 
 def redis_service_get(redis, seconds, value_bytes):
-    out = subprocess.run(["dotnet", BENCH_DLL, "redis-get", f"127.0.0.1:{redis.port}", str(CONNECTIONS), str(seconds),
-                          str(value_bytes)], capture_output=True, text=True, check=True).stdout
+    args = ["dotnet", BENCH_DLL, "redis-get", f"127.0.0.1:{redis.port}", str(CONNECTIONS), str(seconds), str(value_bytes)]
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode < 0:
+        # Killed by a signal (a .NET process aborts with SIGABRT on an unhandled exception): say what it wrote, and
+        # measure again once; a second crash fails the run with the same report.
+        log(f"redis-get died with signal {-done.returncode}; its stderr:\n{done.stderr[-4000:]}\nrunning it again once")
+        done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"redis-get exited with {done.returncode}; stdout:\n{done.stdout[-2000:]}\nstderr:\n{done.stderr[-4000:]}")
+    out = done.stdout
     fields = dict(pair.split("=") for pair in out.split())
     return {"rps": float(fields["gets_per_sec"]), "p50_ms": float(fields["p50_us"]) / 1000,
             "p99_ms": float(fields["p99_us"]) / 1000, "timeouts": int(fields["timeouts"]),
