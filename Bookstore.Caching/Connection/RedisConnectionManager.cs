@@ -55,8 +55,14 @@ public sealed partial class RedisConnectionManager : BackgroundService
     /// <summary>Work to do when a connection is back after a failure (see <see cref="OnRestored"/>).</summary>
     private readonly List<Func<CancellationToken, Task<bool>>> _restorationWork = [];
 
-    /// <summary>1 from a restoration until its work is done: the health stays Degraded meanwhile.</summary>
+    /// <summary>1 from a restoration until its work starts: the health stays Degraded meanwhile.</summary>
     private int _restorationPending;
+
+    /// <summary>
+    /// 1 while a restoration's work runs. The health stays Degraded until it is done: once L1 is dropped and before the
+    /// invalidations are sent again, a read could load from Redis an entry a failover brought back.
+    /// </summary>
+    private int _restorationRunning;
 
     /// <summary>1 while a cluster topology refresh runs (see <see cref="RefreshClusterTopology"/>).</summary>
     private int _refreshingTopology;
@@ -334,7 +340,8 @@ public sealed partial class RedisConnectionManager : BackgroundService
             {
                 return _health with
                 {
-                    IsConnected = _connection.IsConnected && _health.ConsecutiveFailures == 0 && IsResponsive && Volatile.Read(ref _restorationPending) == 0,
+                    IsConnected = _connection.IsConnected && _health.ConsecutiveFailures == 0 && IsResponsive
+                                  && Volatile.Read(ref _restorationPending) == 0 && Volatile.Read(ref _restorationRunning) == 0,
                 };
             }
         }
@@ -468,9 +475,18 @@ public sealed partial class RedisConnectionManager : BackgroundService
                 wake = _restored.Task;
             }
 
-            if (Interlocked.Exchange(ref _restorationPending, 0) == 1 && !await RunRestorationWorkAsync(stoppingToken).ConfigureAwait(false))
+            // Running is set before pending is cleared, so the health never reads both 0 while the work is to do.
+            Volatile.Write(ref _restorationRunning, 1);
+            try
             {
-                Volatile.Write(ref _restorationPending, 1);
+                if (Interlocked.Exchange(ref _restorationPending, 0) == 1 && !await RunRestorationWorkAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    Volatile.Write(ref _restorationPending, 1);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _restorationRunning, 0);
             }
 
             var health = await CheckAsync(stoppingToken).ConfigureAwait(false);

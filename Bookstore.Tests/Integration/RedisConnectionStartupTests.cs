@@ -29,6 +29,45 @@ public sealed class RedisConnectionStartupTests
         Assert.True(connection.Health.ConnectionRestorations <= connection.Health.ConnectionFailures, $"More restorations than failures: {connection.Health}");
     }
 
+    /// <summary>
+    /// The restoration's work (L1 dropped, invalidations sent again) must be done before the health says Healthy: in
+    /// between, a read could load from Redis an entry a failover brought back. CI once saw a replica Healthy, and serving
+    /// the old book, while its resend still ran.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task TheHealthStaysDegradedUntilTheRestorationWorkIsDone()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await RedisServer.StartAsync();
+        using var host = await CachingHost.StartAsync(server);
+        var connection = host.Get<RedisConnectionManager>();
+        var working = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.OnRestored(async _ =>
+        {
+            working.TrySetResult();
+            return await release.Task;
+        });
+        Assert.True(await LinuxProcesses.WaitUntilAsync(() => connection.Health.IsConnected, TimeSpan.FromSeconds(20), ct));
+        var restored = connection.Health.ConnectionRestorations;
+
+        await using (var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(server.ConnectionString + ",allowAdmin=true"))
+        {
+            await admin.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "normal");
+        }
+
+        await working.Task.WaitAsync(TimeSpan.FromSeconds(20), ct);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.False(connection.Health.IsConnected, $"Healthy while the restoration work runs ({connection.Health})");
+            await Task.Delay(100, ct);
+        }
+
+        release.TrySetResult(true);
+        Assert.True(await LinuxProcesses.WaitUntilAsync(() => connection.Health.IsConnected, TimeSpan.FromSeconds(20), ct), $"not Healthy once the work was done ({connection.Health})");
+        Assert.True(connection.Health.ConnectionRestorations > restored);
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task WhenConnectedAsyncWaitsUntilTheMultiplexerIsConnected()
     {
