@@ -17,7 +17,7 @@ namespace Bookstore.Tests.Reliability;
 /// </summary>
 [Trait("Category", "Reliability")]
 [Collection(QuietMachineCollection.Name)]
-public sealed class SentinelFailoverTests
+public sealed partial class SentinelFailoverTests
 {
     private static readonly TimeSpan FailAt = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan WakeAt = TimeSpan.FromSeconds(25);
@@ -106,6 +106,11 @@ public sealed class SentinelFailoverTests
             .AppendLine(CultureInfo.InvariantCulture, $"sign-ins (session writes) all succeeding again from {(backAt == TimeSpan.MaxValue ? double.NaN : (backAt - failover.FailedAt).TotalSeconds):F2} s after the {failure}")
             .AppendLine(CultureInfo.InvariantCulture, $"sign-ins refused after that (before {(failure == "SIGSTOP" ? "the wake" : "the end")}): {(refusedAfterBack.Length == 0 ? "none" : string.Join(", ", refusedAfterBack.Select(t => (t - failover.FailedAt).TotalSeconds.ToString("F2", CultureInfo.InvariantCulture) + " s")) + " after the " + failure)}")
             .AppendLine(load.Pauses.Describe())
+            .AppendLine("Sentinels' failover events (their own clocks):")
+            .AppendJoin('\n', redis.Sentinels.SelectMany((sentinel, i) => sentinel.Output
+                .Where(line => FailoverEvent().IsMatch(line))
+                .Select(line => $"  sentinel {i + 1}: {line}")))
+            .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"acknowledged sessions lost: {lost.Count} of {signIns.Count(r => r.Status == 201)}{(lost.Count > 0 ? " (signed in at " + string.Join(", ", lost.Select(l => l.SentAt.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture))) + " s)" : string.Empty)}")
             .AppendLine(CultureInfo.InvariantCulture, $"old primary's role after: {role} ({demoted.Elapsed.TotalSeconds:F1} s after it was back)")
             .AppendLine(CultureInfo.InvariantCulture, $"sign-ins refused after the old primary woke: {(failure == "SIGSTOP" && refusedAfterWake.Length > 0 ? $"{refusedAfterWake.Length}, the last {(refusedAfterWake.Max() - WakeAt).TotalSeconds:F1} s after it woke" : "none")}")
@@ -166,6 +171,10 @@ public sealed class SentinelFailoverTests
     }
 
     /// <summary>When the primary failed and when the Sentinels named its successor, on the run's clock.</summary>
+    /// <summary>The lines a Sentinel logs as it agrees a primary is down, elects a leader and promotes a replica.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"[+-](sdown|odown|try-failover|vote-for-leader|elected-leader|failover-state-\S+|selected-slave|promoted-slave|switch-master|failover-abort-\S+|failover-end)\b")]
+    private static partial System.Text.RegularExpressions.Regex FailoverEvent();
+
     private sealed class Failover
     {
         public TimeSpan FailedAt { get; set; }

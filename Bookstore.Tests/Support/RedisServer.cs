@@ -141,6 +141,11 @@ public sealed class RedisServer : ITestRedis, IAsyncDisposable
 
     private BookstoreProfile? _profile;
 
+    private System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    /// <summary>What the process has written since it was last started (Redis and Sentinel log their events there).</summary>
+    public IReadOnlyList<string> Output => [.. _output];
+
     /// <summary>Sends a signal (STOP, CONT, KILL) to the process.</summary>
     public async Task SignalAsync(string signal)
     {
@@ -194,7 +199,7 @@ public sealed class RedisServer : ITestRedis, IAsyncDisposable
         }
 
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var output = _output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) =>
         {
