@@ -103,7 +103,7 @@ public sealed partial class SentinelFailoverTests
 
         var summary = new StringBuilder(table)
             .AppendLine(CultureInfo.InvariantCulture, $"Sentinels named the new primary {(failover.PromotedAt - failover.FailedAt).TotalSeconds:F2} s after the {failure}")
-            .AppendLine(CultureInfo.InvariantCulture, $"sign-ins (session writes) all succeeding again from {(backAt == TimeSpan.MaxValue ? double.NaN : (backAt - failover.FailedAt).TotalSeconds):F2} s after the {failure}")
+            .AppendLine(CultureInfo.InvariantCulture, $"session writes back (every sign-in for {SteadyFor.TotalSeconds:F0} s succeeded) from {(backAt == TimeSpan.MaxValue ? double.NaN : (backAt - failover.FailedAt).TotalSeconds):F2} s after the {failure}")
             .AppendLine(CultureInfo.InvariantCulture, $"sign-ins refused after that (before {(failure == "SIGSTOP" ? "the wake" : "the end")}): {(refusedAfterBack.Length == 0 ? "none" : string.Join(", ", refusedAfterBack.Select(t => (t - failover.FailedAt).TotalSeconds.ToString("F2", CultureInfo.InvariantCulture) + " s")) + " after the " + failure)}")
             .AppendLine(load.Pauses.Describe())
             .AppendLine("Sentinels' failover events (their own clocks):")
@@ -170,11 +170,11 @@ public sealed partial class SentinelFailoverTests
         return await response.Content.ReadAsStringAsync(ct);
     }
 
-    /// <summary>When the primary failed and when the Sentinels named its successor, on the run's clock.</summary>
     /// <summary>The lines a Sentinel logs as it agrees a primary is down, elects a leader and promotes a replica.</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"[+-](sdown|odown|try-failover|vote-for-leader|elected-leader|failover-state-\S+|selected-slave|promoted-slave|switch-master|failover-abort-\S+|failover-end)\b")]
     private static partial System.Text.RegularExpressions.Regex FailoverEvent();
 
+    /// <summary>When the primary failed and when the Sentinels named its successor, on the run's clock.</summary>
     private sealed class Failover
     {
         public TimeSpan FailedAt { get; set; }
