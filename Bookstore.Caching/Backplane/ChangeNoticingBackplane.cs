@@ -1,3 +1,4 @@
+using Bookstore.Caching.Connection;
 using Bookstore.Caching.Distributed;
 using ZiggyCreatures.Caching.Fusion;
 using ZiggyCreatures.Caching.Fusion.Backplane;
@@ -9,7 +10,14 @@ namespace Bookstore.Caching.Backplane;
 /// FusionCache acts on it: the L2 read FusionCache makes for the message (or the next request's, once the L1 copy is
 /// dropped) then goes to the primary, not to a replica that may not have the change yet.
 /// </summary>
-internal sealed class ChangeNoticingBackplane(IFusionCacheBackplane inner, ReplicaReadRouting routing) : IFusionCacheBackplane
+/// <remarks>
+/// A message is sent within <see cref="RedisConnectionManager.CacheTimeout"/>, as every L2 call is, and not at all while
+/// Redis is not answering (FusionCache keeps it and sends it again when the backplane is back). So an invalidation can
+/// wait for its message (the other replicas have it before the write is acknowledged) without waiting out the client's
+/// own command timeout against a hung Redis.
+/// </remarks>
+internal sealed class ChangeNoticingBackplane(
+    IFusionCacheBackplane inner, ReplicaReadRouting routing, RedisConnectionManager? manager = null, TimeProvider? time = null) : IFusionCacheBackplane
 {
     public void Subscribe(BackplaneSubscriptionOptions options) => inner.Subscribe(Wrap(options));
 
@@ -19,8 +27,29 @@ internal sealed class ChangeNoticingBackplane(IFusionCacheBackplane inner, Repli
 
     public ValueTask UnsubscribeAsync() => inner.UnsubscribeAsync();
 
-    public ValueTask PublishAsync(BackplaneMessage message, FusionCacheEntryOptions options, CancellationToken token = default) =>
-        inner.PublishAsync(message, options, token);
+    public async ValueTask PublishAsync(BackplaneMessage message, FusionCacheEntryOptions options, CancellationToken token = default)
+    {
+        if (manager is null)
+        {
+            await inner.PublishAsync(message, options, token).ConfigureAwait(false);
+            return;
+        }
+
+        if (!manager.IsResponsive)
+        {
+            throw new TimeoutException("Redis is not answering; the backplane message is sent when it answers again.");
+        }
+
+        try
+        {
+            await inner.PublishAsync(message, options, token).AsTask().WaitAsync(manager.CacheTimeout, time ?? TimeProvider.System, token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            manager.ReportTimeout();
+            throw;
+        }
+    }
 
     public void Publish(BackplaneMessage message, FusionCacheEntryOptions options, CancellationToken token = default) =>
         inner.Publish(message, options, token);

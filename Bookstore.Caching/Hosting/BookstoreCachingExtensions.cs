@@ -160,7 +160,9 @@ public static class BookstoreCachingExtensions
                 var connection = sp.GetRequiredService<RedisConnectionManager>();
                 return new ChangeNoticingBackplane(
                     new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => connection.WhenConnectedAsync() }),
-                    sp.GetRequiredService<ReplicaReadRouting>());
+                    sp.GetRequiredService<ReplicaReadRouting>(),
+                    connection,
+                    sp.GetRequiredService<TimeProvider>());
             }));
 
         return builder;
@@ -204,11 +206,10 @@ public static class BookstoreCachingExtensions
                     options.MissingCacheKeyPrefixWarningLogLevel = Microsoft.Extensions.Logging.LogLevel.Debug;
                     options.TagsDefaultEntryOptions.Size = 1;
 
-                    // FusionCache awaits a tag's backplane message by default (an entry's it sends in the background):
-                    // against a hung Redis, RemoveByTag then waited out the client's own 1-2 s command timeout, where
-                    // every L2 call gives up after Bookstore:Redis:CacheTimeoutMs. A book update at the moment Redis
-                    // stopped answering took 2 s (HungRedisTests). Sent in the background like the entries' messages.
-                    options.TagsDefaultEntryOptions.AllowBackgroundBackplaneOperations = true;
+                    // FusionCache awaits a tag's backplane message (TagsDefaultEntryOptions.AllowBackgroundBackplaneOperations
+                    // is false): the other replicas have it before the write that removed the tag is acknowledged. The
+                    // backplane (ChangeNoticingBackplane) bounds each message by Bookstore:Redis:CacheTimeoutMs, so a hung
+                    // Redis does not hold the write for the client's own 1-2 s command timeout (HungRedisTests).
                     options.DefaultEntryOptions.Size = 1;
 
                     // An L2 entry that does not decode is untrusted input handled as designed (a miss, replaced by the

@@ -349,7 +349,7 @@ public sealed partial class CacheService : ICacheService
             }
         }
 
-        await slot.Cache.RemoveAsync(key, slot.Policy.IsPersistent ? slot.MemoryOnly : slot.Options, cancellationToken).ConfigureAwait(false);
+        await slot.Cache.RemoveAsync(key, slot.Policy.IsPersistent ? slot.MemoryOnly : slot.RemoveOptions, cancellationToken).ConfigureAwait(false);
         _metrics.RecordOperation("remove", slot.Counters, Stopwatch.GetElapsedTime(started));
     }
 
@@ -721,6 +721,8 @@ public sealed partial class CacheService : ICacheService
             ConfirmedOptions.ReThrowDistributedCacheExceptions = true;
             ConfirmedOptions.DistributedCacheHardTimeout = Timeout.InfiniteTimeSpan;
             BulkOptions = CacheBulkWriter.OptionsFor(Options);
+            RemoveOptions = Options.Duplicate();
+            RemoveOptions.AllowBackgroundBackplaneOperations = false;
         }
 
         public CachePolicy Policy { get; }
@@ -745,6 +747,13 @@ public sealed partial class CacheService : ICacheService
 
         /// <summary><see cref="Options"/> for <see cref="CacheService.SetManyAsync{T}"/> (<see cref="CacheBulkWriter.OptionsFor"/>).</summary>
         public FusionCacheEntryOptions BulkOptions { get; }
+
+        /// <summary>
+        /// <see cref="Options"/> with the backplane message awaited (bounded by the cache timeout): a removal returns once
+        /// the other replicas have been told, so a read through another replica right after the write is not served from
+        /// its L1 copy.
+        /// </summary>
+        public FusionCacheEntryOptions RemoveOptions { get; }
 
         /// <summary>The full key of <paramref name="id"/>, built and validated by <see cref="CacheKeyBuilder.ForId"/>.</summary>
         public string KeyFor(string id)
