@@ -296,12 +296,15 @@ def measure_http(service, path, script=None, redis=None, first=False, connection
 
 def redis_service_get(redis, seconds, value_bytes):
     args = ["dotnet", BENCH_DLL, "redis-get", f"127.0.0.1:{redis.port}", str(CONNECTIONS), str(seconds), str(value_bytes)]
-    done = subprocess.run(args, capture_output=True, text=True)
+    # No appsettings file watcher: beside a test run's many hosts, the user's inotify instances (128 by default) ran
+    # out, and the host builder's watcher threw before the loader started (CI: SIGABRT, "inotify instances").
+    env = {**os.environ, "DOTNET_hostBuilder__reloadConfigOnChange": "false"}
+    done = subprocess.run(args, capture_output=True, text=True, env=env)
     if done.returncode < 0:
         # Killed by a signal (a .NET process aborts with SIGABRT on an unhandled exception): say what it wrote, and
         # measure again once; a second crash fails the run with the same report.
         log(f"redis-get died with signal {-done.returncode}; its stderr:\n{done.stderr[-4000:]}\nrunning it again once")
-        done = subprocess.run(args, capture_output=True, text=True)
+        done = subprocess.run(args, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"redis-get exited with {done.returncode}; stdout:\n{done.stdout[-2000:]}\nstderr:\n{done.stderr[-4000:]}")
     out = done.stdout
