@@ -17,7 +17,7 @@ namespace Bookstore.Caching.Backplane;
 /// own command timeout against a hung Redis.
 /// </remarks>
 internal sealed class ChangeNoticingBackplane(
-    IFusionCacheBackplane inner, ReplicaReadRouting routing, RedisConnectionManager? manager = null, TimeProvider? time = null) : IFusionCacheBackplane
+    IFusionCacheBackplane inner, ReplicaReadRouting routing, RedisConnectionManager manager, TimeProvider time) : IFusionCacheBackplane
 {
     public void Subscribe(BackplaneSubscriptionOptions options) => inner.Subscribe(Wrap(options));
 
@@ -29,26 +29,8 @@ internal sealed class ChangeNoticingBackplane(
 
     public async ValueTask PublishAsync(BackplaneMessage message, FusionCacheEntryOptions options, CancellationToken token = default)
     {
-        if (manager is null)
-        {
-            await inner.PublishAsync(message, options, token).ConfigureAwait(false);
-            return;
-        }
-
-        if (!manager.IsResponsive)
-        {
-            throw new TimeoutException("Redis is not answering; the backplane message is sent when it answers again.");
-        }
-
-        try
-        {
-            await inner.PublishAsync(message, options, token).AsTask().WaitAsync(manager.CacheTimeout, time ?? TimeProvider.System, token).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            manager.ReportTimeout();
-            throw;
-        }
+        manager.ThrowIfStalled();
+        await manager.WithinCacheTimeoutAsync(inner.PublishAsync(message, options, token).AsTask(), time, token).ConfigureAwait(false);
     }
 
     public void Publish(BackplaneMessage message, FusionCacheEntryOptions options, CancellationToken token = default) =>

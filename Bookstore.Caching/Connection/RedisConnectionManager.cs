@@ -224,6 +224,35 @@ public sealed partial class RedisConnectionManager : BackgroundService
     public TimeSpan CacheTimeout => IsResponsive ? _options.CacheTimeout : TimeSpan.Zero;
 
     /// <summary>
+    /// Throws a <see cref="TimeoutException"/> at once while Redis is known not to answer, so the caller sends nothing
+    /// (FusionCache then goes on without its L2 or backplane, as on any timeout).
+    /// </summary>
+    internal void ThrowIfStalled()
+    {
+        if (!IsResponsive)
+        {
+            throw new TimeoutException("Redis is not answering; the cache goes on without it until it answers a PING.");
+        }
+    }
+
+    /// <summary>
+    /// Waits for a cache-level command (an L2 call, a backplane message) at most <see cref="CacheTimeout"/>; a timeout is
+    /// reported (<see cref="ReportTimeout"/>) and thrown.
+    /// </summary>
+    internal async Task WithinCacheTimeoutAsync(Task command, TimeProvider time, CancellationToken token)
+    {
+        try
+        {
+            await command.WaitAsync(CacheTimeout, time, token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            ReportTimeout();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// A command timed out: Redis is taken as not answering (health Degraded, later calls fail at once) until a PING,
     /// sent at once and then every second, is answered.
     /// </summary>

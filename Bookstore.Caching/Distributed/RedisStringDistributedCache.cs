@@ -39,7 +39,7 @@ internal sealed class RedisStringDistributedCache(
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
     {
-        ThrowIfStalled();
+        manager.ThrowIfStalled();
         return await WithinCacheTimeoutAsync(Db.StringGetAsync(key, routing.FlagsFor(key)), token).ConfigureAwait(false);
     }
 
@@ -53,7 +53,7 @@ internal sealed class RedisStringDistributedCache(
             return Task.CompletedTask;
         }
 
-        ThrowIfStalled();
+        manager.ThrowIfStalled();
 
         // A read's write after its source call: only if no invalidation bumped the key's stamp meanwhile.
         if (InvalidationStamps.FenceFor(key) is { } fence)
@@ -76,16 +76,8 @@ internal sealed class RedisStringDistributedCache(
     public Task RemoveAsync(string key, CancellationToken token = default)
     {
         routing.NoteChanged(key);
-        ThrowIfStalled();
+        manager.ThrowIfStalled();
         return WithinCacheTimeoutAsync(Db.KeyDeleteAsync(key), token);
-    }
-
-    private void ThrowIfStalled()
-    {
-        if (!manager.IsResponsive)
-        {
-            throw new TimeoutException("Redis is not answering; the cache goes on without it until it answers a PING.");
-        }
     }
 
     private async Task<T> WithinCacheTimeoutAsync<T>(Task<T> command, CancellationToken token)
@@ -94,18 +86,7 @@ internal sealed class RedisStringDistributedCache(
         return await command.ConfigureAwait(false);
     }
 
-    private async Task WithinCacheTimeoutAsync(Task command, CancellationToken token)
-    {
-        try
-        {
-            await command.WaitAsync(manager.CacheTimeout, time, token).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            manager.ReportTimeout();
-            throw;
-        }
-    }
+    private Task WithinCacheTimeoutAsync(Task command, CancellationToken token) => manager.WithinCacheTimeoutAsync(command, time, token);
 
     /// <summary>
     /// The time to live of an entry: FusionCache sets an absolute expiration (its duration, or its fail-safe maximum).

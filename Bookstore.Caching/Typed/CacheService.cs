@@ -447,7 +447,7 @@ public sealed partial class CacheService : ICacheService
 
         if (recent.Length > 0)
         {
-            LogRecentSentAgain(recent.Length, recent.Count(r => r.Tag is not null), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogRecentSentAgain(recent.Length, recent.Count(r => r.Tag is not null), RecentWindow.TotalSeconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
 
         return true;
@@ -662,8 +662,8 @@ public sealed partial class CacheService : ICacheService
     private partial void LogReadFailed(string cacheType, string errorType, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Connection back: sent again the {Count} invalidations ({Tags} of them tags) Redis acknowledged in the last 30 s, in {ElapsedMs} ms")]
-    private partial void LogRecentSentAgain(int count, int tags, double elapsedMs);
+        Message = "Connection back: sent again the {Count} invalidations ({Tags} of them tags) Redis acknowledged in the last {WindowSeconds} s, in {ElapsedMs} ms")]
+    private partial void LogRecentSentAgain(int count, int tags, double windowSeconds, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleared cache type {CacheType} in every level and replica")]
     private partial void LogCleared(string cacheType);
