@@ -100,7 +100,8 @@ public sealed partial class RedisConnectionManager : BackgroundService
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _meter = meterFactory.Create(MeterName);
-        _events = _meter.CreateCounter<long>("bookstore.redis.connection.events", "{event}", "Connection failures, restorations and internal errors.");
+        _events = _meter.CreateCounter<long>("bookstore.redis.connection.events", "{event}",
+            "Connection failures, restorations, internal errors, stalls (no answer within the cache timeout) and two primaries seen at once.");
         _pingDuration = _meter.CreateHistogram<double>("bookstore.redis.ping.duration", "s", "Round trip of the health-check PING.");
         _meter.CreateObservableGauge("bookstore.redis.connection.state", ObserveConnectionState, "1", "1 when the endpoint is connected, else 0; with its role (primary or replica).");
 
@@ -269,6 +270,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
             _restored.TrySetResult();
         }
 
+        _events.Add(1, new KeyValuePair<string, object?>("event", "stalled"));
         LogStalled(_options.CacheTimeout.TotalMilliseconds);
     }
 
@@ -357,6 +359,7 @@ public sealed partial class RedisConnectionManager : BackgroundService
 
         if (first)
         {
+            _events.Add(1, new KeyValuePair<string, object?>("event", "two_primaries"));
             LogTwoPrimaries();
         }
     }

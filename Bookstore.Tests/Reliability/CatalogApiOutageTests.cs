@@ -18,6 +18,7 @@ namespace Bookstore.Tests.Reliability;
 /// error metric shows the outage.
 /// </summary>
 [Trait("Category", "Reliability")]
+[Collection(QuietMachineCollection.Name)]
 public sealed class CatalogApiOutageTests
 {
     private const int RequestsPerSecond = 40;
@@ -53,6 +54,8 @@ public sealed class CatalogApiOutageTests
         http.Timeout = TimeSpan.FromSeconds(15);
         var clock = new Stopwatch();
         using var errors = new CacheErrorListener(api.Services.GetRequiredService<IMeterFactory>(), clock);
+        using var connectionEvents = new ConnectionEventListener(api.Services.GetRequiredService<IMeterFactory>(), clock);
+        using var pauses = new ProcessPauses();
 
         // Enough books that every cold read in the run is a first read of its id.
         await api.Store.UpsertImportedBooksAsync(
@@ -70,6 +73,7 @@ public sealed class CatalogApiOutageTests
 
         var run = new OutageRun();
         clock.Start();
+        pauses.Start(clock);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var outage = Task.Run(async () =>
         {
@@ -105,6 +109,7 @@ public sealed class CatalogApiOutageTests
         await stop.CancelAsync();
         await probes;
         await outage;
+        pauses.Stop();
 
         var table = run.Table(errors);
         TestContext.Current.TestOutputHelper?.WriteLine(table);
@@ -122,7 +127,8 @@ public sealed class CatalogApiOutageTests
         Assert.NotEmpty(alive);
         Assert.All(alive, p => Assert.Equal((200, "Healthy"), (p.Status, p.Body)));
 
-        // Readiness: Degraded once the outage is seen and until Redis is back, then Healthy within the promise and after.
+        // Readiness: Degraded once the outage is seen and until Redis is back, then Healthy within the promise and after
+        // (a Degraded blip is excused only while the test process itself starved, see ReadinessAfterRecovery).
         // A probe is judged by the state at both ends of its request: one answered after the kill was sent may already
         // see the outage, one sent while Redis was starting again may already see it back.
         var health = run.Probes.Where(p => p.Path == "/health").OrderBy(p => p.SentAt).ToArray();
@@ -133,13 +139,19 @@ public sealed class CatalogApiOutageTests
         Assert.All(health.Where(p => p.SentAt > firstDegraded.SentAt && p.AnsweredAt < run.RestartingAt), p => Assert.Equal("Degraded", p.Body));
         var healthyAgain = health.First(p => p.SentAt > run.RestartedAt && p.Body == "Healthy");
         Assert.True(healthyAgain.SentAt - run.RestartedAt <= HealthyAgainWithin, $"/health Healthy {healthyAgain.SentAt - run.RestartedAt} after the restart\n{table}");
-        Assert.All(health.Where(p => p.SentAt > healthyAgain.SentAt), p => Assert.Equal("Healthy", p.Body));
+        var excused = ReadinessAfterRecovery.AssertHealthyAfter(
+            [.. health.Select(p => (p.SentAt, p.AnsweredAt, p.Body))], healthyAgain.SentAt, pauses, connectionEvents, table);
 
-        // The error metric: nothing before the outage, errors while Redis is away, none from 5 s after it is back.
+        // The error metric: nothing before the outage, errors while Redis is away, none from 5 s after it is back but
+        // for a timeout while the test process starved (the API, in this process, waited past its cache timeout for it).
         Assert.Equal(0, errors.Between(TimeSpan.Zero, run.KilledAt));
         Assert.True(errors.Between(run.KilledAt, run.RestartedAt) > 0, $"bookstore.cache.errors counted the outage\n{table}");
         var recovered = run.RestartedAt + RecoveredWithin;
-        Assert.True(errors.Between(recovered, RunFor + TimeSpan.FromSeconds(5)) == 0, $"bookstore.cache.errors stopped within {RecoveredWithin.TotalSeconds} s of Redis being ready\n{table}");
+        var lateErrors = errors.Errors.Where(e => e.At >= recovered).ToArray();
+        var starvedErrors = lateErrors.Where(e => e.ErrorType == "timeout" && pauses.StarvedDuring(e.At, e.At) is not null).ToArray();
+        Assert.True(lateErrors.Length == starvedErrors.Length,
+            $"bookstore.cache.errors stopped within {RecoveredWithin.TotalSeconds} s of Redis being ready; not: " +
+            $"{string.Join(", ", lateErrors.Except(starvedErrors).Select(e => $"{e.Operation}/{e.ErrorType} at {e.At.TotalSeconds:F2} s"))} ({pauses.Describe()})\n{table}");
 
         // Hits from Redis: before the outage and from 5 s after Redis is ready, every second read is one; none while away.
         var seconds = run.SecondReads.ToArray();
@@ -148,11 +160,19 @@ public sealed class CatalogApiOutageTests
         Assert.DoesNotContain(seconds, r => r.SentAt > run.KilledAt && r.SentAt < run.RestartingAt && r.CacheHeader == "hit-l2");
         var afterRecovery = seconds.Where(r => r.SentAt > recovered).ToArray();
         Assert.True(afterRecovery.Length > 50, $"the second replica read after the recovery ({afterRecovery.Length} reads)\n{table}");
-        Assert.True(afterRecovery.All(r => r.CacheHeader == "hit-l2"),
-            $"hits from Redis within {RecoveredWithin.TotalSeconds} s of Redis being ready; not: {Describe(afterRecovery.Where(r => r.CacheHeader != "hit-l2"))}\n{table}");
+        var notFromRedis = afterRecovery.Where(r => r.CacheHeader != "hit-l2").ToArray();
+        var starvedReads = notFromRedis.Where(r => pauses.StarvedDuring(r.SentAt, r.SentAt + r.Took) is not null).ToArray();
+        Assert.True(notFromRedis.Length == starvedReads.Length,
+            $"hits from Redis within {RecoveredWithin.TotalSeconds} s of Redis being ready; not: {Describe(notFromRedis.Except(starvedReads))} ({pauses.Describe()})\n{table}");
         var firstHit = seconds.Where(r => r.SentAt > run.RestartingAt && r.CacheHeader == "hit-l2").Select(r => r.SentAt).DefaultIfEmpty(RunFor).Min();
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"First hit from Redis {(firstHit - run.RestartedAt).TotalSeconds:F2} s after Redis was ready; last cache error at {errors.Errors.Select(e => e.At).DefaultIfEmpty().Max().TotalSeconds:F2} s");
+            $"First hit from Redis {(firstHit - run.RestartedAt).TotalSeconds:F2} s after Redis was ready; last cache error at {errors.Errors.Select(e => e.At).DefaultIfEmpty().Max().TotalSeconds:F2} s; {pauses.Describe()}");
+        if (excused.Length > 0 || starvedErrors.Length > 0 || starvedReads.Length > 0)
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine(
+                $"{excused}\nExcused while the test process starved: {starvedErrors.Length} cache errors ({string.Join(", ", starvedErrors.Select(e => $"{e.Operation} at {e.At.TotalSeconds:F2} s"))}), " +
+                $"{starvedReads.Length} second-replica reads not from Redis ({Describe(starvedReads)})");
+        }
     }
 
     private static async Task ReadBookAsync(HttpClient http, int id, bool hot, OutageRun run, Stopwatch clock, ConcurrentBag<Read>? into = null)

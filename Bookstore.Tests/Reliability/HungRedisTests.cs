@@ -53,14 +53,25 @@ public sealed class HungRedisTests
         Assert.True(slow.Length == 0, $"no request took over {SlowestAllowed.TotalSeconds} s, besides the process's own pauses; these did: {CatalogLoad.Describe(slow)} ({load.Pauses.Describe()})\n{table}");
         Assert.Contains(requests, r => r.Kind == "hot" && r.SentAt > run.StalledAt && r.SentAt < run.ResumedAt);
 
-        // Readiness: Degraded within 5 s of the stall, Healthy within 5 s of its end and from then on.
+        // Readiness: Degraded within 5 s of the stall, Healthy within 5 s of its end and from then on (a Degraded blip is
+        // excused only while the test process itself starved, see ReadinessAfterRecovery).
         var health = load.Probes.OrderBy(p => p.SentAt).ToArray();
         Assert.All(health.Where(p => p.AnsweredAt < run.StalledAt), p => Assert.Equal("Healthy", p.Body));
         var degraded = health.FirstOrDefault(p => p.SentAt > run.StalledAt && p.Body == "Degraded");
         Assert.True(degraded is not null && degraded.AnsweredAt - run.StalledAt <= HealthWithin, $"/health Degraded within {HealthWithin.TotalSeconds} s of the stall\n{table}");
         var healthy = health.FirstOrDefault(p => p.SentAt > run.ResumedAt && p.Body == "Healthy");
         Assert.True(healthy is not null && healthy.AnsweredAt - run.ResumedAt <= HealthWithin, $"/health Healthy within {HealthWithin.TotalSeconds} s of the stall's end\n{table}");
-        Assert.All(health.Where(p => p.SentAt > healthy.AnsweredAt), p => Assert.Equal("Healthy", p.Body));
+        var excused = ReadinessAfterRecovery.AssertHealthyAfter(
+            [.. health.Select(p => (p.SentAt, p.AnsweredAt, p.Body))], healthy.AnsweredAt, load.Pauses, load.ConnectionEvents, table);
+        if (excused.Length > 0)
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine(excused);
+        }
+
+        // The stall shows where operators look: bookstore.redis.connection.events{event="stalled"}, counted in the stall.
+        Assert.True(load.ConnectionEvents.Stalls.Any(at => at >= run.StalledAt && at <= run.ResumedAt),
+            $"a stall counted between {run.StalledAt.TotalSeconds:F1} s and {run.ResumedAt.TotalSeconds:F1} s; the API's connection events: " +
+            string.Join(", ", load.ConnectionEvents.Events.Select(e => $"{e.Event} at {e.At.TotalSeconds:F2} s")));
 
         // No acknowledged write lost: every book written with a 200 reads back with its new title, here and from Redis.
         Assert.Contains(requests, r => r.Kind == "write" && r.Status == 200 && r.SentAt > run.StalledAt && r.SentAt < run.ResumedAt);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
@@ -7,6 +8,7 @@ using System.Text.Json;
 using Bookstore.Api.Catalog;
 using Bookstore.Tests.Integration.Catalog;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Bookstore.Tests.Support;
 
@@ -45,6 +47,7 @@ internal sealed class CatalogLoad : IDisposable
         _http = api.CreateClient();
         _admin = api.CreateAdminClient();
         _http.Timeout = _admin.Timeout = TimeSpan.FromSeconds(15);
+        ConnectionEvents = new ConnectionEventListener(api.Services.GetRequiredService<IMeterFactory>(), _clock);
     }
 
     /// <summary>
@@ -63,6 +66,9 @@ internal sealed class CatalogLoad : IDisposable
     /// API did.
     /// </summary>
     public ProcessPauses Pauses { get; } = new();
+
+    /// <summary>The API's connection events (failed, restored, stalled, …) on the run's clock.</summary>
+    public ConnectionEventListener ConnectionEvents { get; }
 
     /// <summary>The title the write of request <paramref name="sequence"/> gives its book.</summary>
     public static string TitleOf(int sequence) => $"Written during the run, request {sequence}";
@@ -116,6 +122,7 @@ internal sealed class CatalogLoad : IDisposable
     public void Dispose()
     {
         Pauses.Stop();
+        ConnectionEvents.Dispose();
         _http.Dispose();
         _admin.Dispose();
     }
@@ -300,18 +307,28 @@ internal sealed record HealthProbe(TimeSpan SentAt, TimeSpan AnsweredAt, int Sta
 /// the pool does not delay it) sleeps 10 ms at a time and records every wake-up more than
 /// <see cref="Threshold"/> late. Only a stop of the whole process (a blocking garbage collection, the process not
 /// scheduled on the busy cores) makes that thread late; an API waiting on Redis does not.
+/// A second dedicated thread queues a work item on the thread pool every 20 ms and records each one that ran more than
+/// <see cref="Threshold"/> after it was queued: the pool starved (every thread busy, or blocked), which delays every
+/// continuation in the process, the API's handling of a Redis answer included, without the process standing still.
 /// </summary>
-internal sealed class ProcessPauses
+internal sealed class ProcessPauses : IDisposable
 {
     public static readonly TimeSpan Threshold = TimeSpan.FromMilliseconds(100);
 
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(10);
 
+    private static readonly TimeSpan PoolTick = TimeSpan.FromMilliseconds(20);
+
     private readonly ConcurrentQueue<(TimeSpan From, TimeSpan To)> _pauses = new();
+    private readonly ConcurrentQueue<(TimeSpan From, TimeSpan To)> _latePool = new();
     private volatile bool _running;
     private Thread? _thread;
+    private Thread? _poolThread;
 
     public IReadOnlyList<(TimeSpan From, TimeSpan To)> All => [.. _pauses];
+
+    /// <summary>Work items the thread pool ran over <see cref="Threshold"/> late: queued at From, run at To.</summary>
+    public IReadOnlyList<(TimeSpan From, TimeSpan To)> LatePool => [.. _latePool];
 
     public void Start(Stopwatch clock)
     {
@@ -332,15 +349,38 @@ internal sealed class ProcessPauses
             }
         })
         { IsBackground = true, Name = "process pause monitor", Priority = ThreadPriority.AboveNormal };
+        _poolThread = new Thread(() =>
+        {
+            using var ran = new ManualResetEventSlim();
+            while (_running)
+            {
+                Thread.Sleep(PoolTick);
+                ran.Reset();
+                var queuedAt = clock.Elapsed;
+                ThreadPool.UnsafeQueueUserWorkItem(static done => done.Set(), ran, preferLocal: false);
+                ran.Wait();
+                var now = clock.Elapsed;
+                if (now - queuedAt > Threshold)
+                {
+                    _latePool.Enqueue((queuedAt, now));
+                }
+            }
+        })
+        { IsBackground = true, Name = "thread pool delay monitor", Priority = ThreadPriority.AboveNormal };
         _thread.Start();
+        _poolThread.Start();
     }
 
     public void Stop()
     {
         _running = false;
         _thread?.Join();
+        _poolThread?.Join();
         _thread = null;
+        _poolThread = null;
     }
+
+    public void Dispose() => Stop();
 
     /// <summary>How long the process stood still between <paramref name="from"/> and <paramref name="to"/>.</summary>
     public TimeSpan Within(TimeSpan from, TimeSpan to)
@@ -358,8 +398,39 @@ internal sealed class ProcessPauses
         return total;
     }
 
-    public string Describe() => _pauses.IsEmpty
-        ? "the test process never stood still for over " + Threshold.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture) + " ms"
-        : "the test process stood still " + string.Join(", ", _pauses.Select(p =>
-            $"from {p.From.TotalSeconds:F2} s for {(p.To - p.From).TotalMilliseconds:F0} ms"));
+    /// <summary>
+    /// A starvation long enough to push an awaited Redis answer past the 500 ms cache timeout of a call already waiting:
+    /// the process stood still, or its thread pool ran work late, for at least this long.
+    /// </summary>
+    public static readonly TimeSpan Starvation = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How long after a starvation its effects may still show: the service took Redis as not answering and fails calls
+    /// at once until its next PING (sent at once, then every second) is answered.
+    /// </summary>
+    public static readonly TimeSpan Aftermath = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The starvation (at least <see cref="Starvation"/>) whose span, followed by its <see cref="Aftermath"/>, overlaps
+    /// <paramref name="from"/> to <paramref name="to"/>; null when there is none.
+    /// </summary>
+    public (TimeSpan From, TimeSpan To)? StarvedDuring(TimeSpan from, TimeSpan to) =>
+        _pauses.Concat(_latePool)
+            .Where(p => p.To - p.From >= Starvation && p.To + Aftermath > from && p.From < to)
+            .OrderByDescending(p => p.To - p.From)
+            .Select(p => ((TimeSpan From, TimeSpan To)?)p)
+            .FirstOrDefault();
+
+    public string Describe()
+    {
+        var pauses = _pauses.IsEmpty
+            ? "the test process never stood still for over " + Threshold.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture) + " ms"
+            : "the test process stood still " + string.Join(", ", _pauses.Select(p =>
+                $"from {p.From.TotalSeconds:F2} s for {(p.To - p.From).TotalMilliseconds:F0} ms"));
+        var pool = _latePool.IsEmpty
+            ? "its thread pool never ran work over " + Threshold.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture) + " ms late"
+            : "its thread pool ran work late: " + string.Join(", ", _latePool.Select(p =>
+                $"queued at {p.From.TotalSeconds:F2} s, run {(p.To - p.From).TotalMilliseconds:F0} ms later"));
+        return pauses + "; " + pool;
+    }
 }
