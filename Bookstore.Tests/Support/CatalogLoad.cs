@@ -320,15 +320,15 @@ internal sealed class ProcessPauses : IDisposable
     private static readonly TimeSpan PoolTick = TimeSpan.FromMilliseconds(20);
 
     private readonly ConcurrentQueue<(TimeSpan From, TimeSpan To)> _pauses = new();
-    private readonly ConcurrentQueue<(TimeSpan From, TimeSpan To)> _latePool = new();
+    private readonly ConcurrentQueue<LateWork> _latePool = new();
     private volatile bool _running;
     private Thread? _thread;
     private Thread? _poolThread;
 
     public IReadOnlyList<(TimeSpan From, TimeSpan To)> All => [.. _pauses];
 
-    /// <summary>Work items the thread pool ran over <see cref="Threshold"/> late: queued at From, run at To.</summary>
-    public IReadOnlyList<(TimeSpan From, TimeSpan To)> LatePool => [.. _latePool];
+    /// <summary>Work items the thread pool ran over <see cref="Threshold"/> late, with what the pool and the cores did meanwhile.</summary>
+    public IReadOnlyList<LateWork> LatePool => [.. _latePool];
 
     public void Start(Stopwatch clock)
     {
@@ -356,13 +356,17 @@ internal sealed class ProcessPauses : IDisposable
             {
                 Thread.Sleep(PoolTick);
                 ran.Reset();
+                var before = CpuSnapshot.Take();
                 var queuedAt = clock.Elapsed;
                 ThreadPool.UnsafeQueueUserWorkItem(static done => done.Set(), ran, preferLocal: false);
                 ran.Wait();
                 var now = clock.Elapsed;
                 if (now - queuedAt > Threshold)
                 {
-                    _latePool.Enqueue((queuedAt, now));
+                    var after = CpuSnapshot.Take();
+                    _latePool.Enqueue(new LateWork(
+                        queuedAt, now, ThreadPool.ThreadCount, ThreadPool.PendingWorkItemCount, after.CompletedWorkItems - before.CompletedWorkItems,
+                        after.ProcessCpu - before.ProcessCpu, after.MachineBusy - before.MachineBusy));
                 }
             }
         })
@@ -415,7 +419,7 @@ internal sealed class ProcessPauses : IDisposable
     /// <paramref name="from"/> to <paramref name="to"/>; null when there is none.
     /// </summary>
     public (TimeSpan From, TimeSpan To)? StarvedDuring(TimeSpan from, TimeSpan to) =>
-        _pauses.Concat(_latePool)
+        _pauses.Concat(_latePool.Select(w => (w.From, w.To)))
             .Where(p => p.To - p.From >= Starvation && p.To + Aftermath > from && p.From < to)
             .OrderByDescending(p => p.To - p.From)
             .Select(p => ((TimeSpan From, TimeSpan To)?)p)
@@ -429,8 +433,57 @@ internal sealed class ProcessPauses : IDisposable
                 $"from {p.From.TotalSeconds:F2} s for {(p.To - p.From).TotalMilliseconds:F0} ms"));
         var pool = _latePool.IsEmpty
             ? "its thread pool never ran work over " + Threshold.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture) + " ms late"
-            : "its thread pool ran work late: " + string.Join(", ", _latePool.Select(p =>
-                $"queued at {p.From.TotalSeconds:F2} s, run {(p.To - p.From).TotalMilliseconds:F0} ms later"));
+            : "its thread pool ran work late: " + string.Join(", ", _latePool.Select(w => w.Describe()));
         return pauses + "; " + pool;
+    }
+}
+
+/// <summary>
+/// A work item the thread pool ran late: queued at <paramref name="From"/>, run at <paramref name="To"/>; the pool's
+/// threads and queue when it ran, the items it completed meanwhile, and the CPU time this process and the whole machine
+/// (every process, <c>/proc/stat</c>; zero where there is none) used meanwhile. Few items done with the process's CPU low
+/// says its threads were blocked; the process's CPU near the cores' capacity says it was flooded with work; the
+/// machine's CPU high and the process's low says other processes held the cores.
+/// </summary>
+internal sealed record LateWork(TimeSpan From, TimeSpan To, int Threads, long Queued, long Completed, TimeSpan ProcessCpu, TimeSpan MachineBusy)
+{
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"queued at {From.TotalSeconds:F2} s, run {(To - From).TotalMilliseconds:F0} ms later (pool: {Threads} threads, {Queued} queued, {Completed} items done meanwhile; " +
+        $"CPU meanwhile: this process {ProcessCpu.TotalMilliseconds:F0} ms, the machine {MachineBusy.TotalMilliseconds:F0} ms of {(To - From).TotalMilliseconds * Environment.ProcessorCount:F0})");
+}
+
+/// <summary>CPU time used so far by this process and by the whole machine, and the thread pool's completed items.</summary>
+internal readonly record struct CpuSnapshot(TimeSpan ProcessCpu, TimeSpan MachineBusy, long CompletedWorkItems)
+{
+    public static CpuSnapshot Take() => new(Environment.CpuUsage.TotalTime, MachineBusyTime(), ThreadPool.CompletedWorkItemCount);
+
+    /// <summary>Busy time of all cores (user, nice, system, irq, softirq, steal) from <c>/proc/stat</c>, in 10 ms ticks.</summary>
+    private static TimeSpan MachineBusyTime()
+    {
+        try
+        {
+            using var reader = new StreamReader("/proc/stat");
+            var fields = reader.ReadLine()?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields is not { Length: > 8 } || fields[0] != "cpu")
+            {
+                return TimeSpan.Zero;
+            }
+
+            long busy = 0;
+            foreach (var index in (int[])[1, 2, 3, 6, 7, 8])
+            {
+                busy += long.Parse(fields[index], CultureInfo.InvariantCulture);
+            }
+
+            return TimeSpan.FromMilliseconds(busy * 10);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return TimeSpan.Zero;
+        }
     }
 }
