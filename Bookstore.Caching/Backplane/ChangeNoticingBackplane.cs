@@ -8,7 +8,8 @@ namespace Bookstore.Caching.Backplane;
 /// <summary>
 /// FusionCache's Redis backplane, with each incoming message's key given to <see cref="ReplicaReadRouting"/> before
 /// FusionCache acts on it: the L2 read FusionCache makes for the message (or the next request's, once the L1 copy is
-/// dropped) then goes to the primary, not to a replica that may not have the change yet.
+/// dropped) then goes to the primary, not to a replica that may not have the change yet. A confirmed subscription is
+/// noted in <see cref="BackplaneSubscriptions"/>, which the host's start waits for.
 /// </summary>
 /// <remarks>
 /// A message is sent within <see cref="RedisConnectionManager.CacheTimeout"/>, as every L2 call is, and not at all while
@@ -17,11 +18,20 @@ namespace Bookstore.Caching.Backplane;
 /// own command timeout against a hung Redis.
 /// </remarks>
 internal sealed class ChangeNoticingBackplane(
-    IFusionCacheBackplane inner, ReplicaReadRouting routing, RedisConnectionManager manager, TimeProvider time) : IFusionCacheBackplane
+    IFusionCacheBackplane inner, ReplicaReadRouting routing, RedisConnectionManager manager, TimeProvider time, BackplaneSubscriptions subscriptions)
+    : IFusionCacheBackplane
 {
-    public void Subscribe(BackplaneSubscriptionOptions options) => inner.Subscribe(Wrap(options));
+    public void Subscribe(BackplaneSubscriptionOptions options)
+    {
+        inner.Subscribe(Wrap(options));
+        subscriptions.NoteSubscribed(options.ChannelName);
+    }
 
-    public ValueTask SubscribeAsync(BackplaneSubscriptionOptions options) => inner.SubscribeAsync(Wrap(options));
+    public async ValueTask SubscribeAsync(BackplaneSubscriptionOptions options)
+    {
+        await inner.SubscribeAsync(Wrap(options)).ConfigureAwait(false);
+        subscriptions.NoteSubscribed(options.ChannelName);
+    }
 
     public void Unsubscribe() => inner.Unsubscribe();
 

@@ -16,6 +16,7 @@ public sealed partial class L1DropSubscriber(
     L1DropChannel channel,
     CacheL1Store memory,
     ReplicaReadRouting routing,
+    BackplaneSubscriptions subscriptions,
     ILogger<L1DropSubscriber> logger) : BackgroundService
 {
     /// <summary>The longest wait between two SUBSCRIBEs that Redis did not answer in time.</summary>
@@ -33,6 +34,7 @@ public sealed partial class L1DropSubscriber(
             try
             {
                 await subscriber.SubscribeAsync(L1DropChannel.Channel, handler).ConfigureAwait(false);
+                subscriptions.NoteSubscribed(L1DropChannel.Name);
                 return;
             }
             catch (RedisConnectionException ex)

@@ -221,6 +221,9 @@ public sealed partial class RedisConnectionManager : BackgroundService
     /// </summary>
     public TimeSpan OperationTimeout => IsResponsive ? _options.OperationTimeout : TimeSpan.Zero;
 
+    /// <summary>How long a first connect may take (<see cref="RedisOptions.ConnectTimeoutMs"/>).</summary>
+    public TimeSpan ConnectTimeout => TimeSpan.FromMilliseconds(_options.ConnectTimeoutMs);
+
     /// <summary>The same for a request's cache read or write (<see cref="RedisOptions.CacheTimeoutMs"/>).</summary>
     public TimeSpan CacheTimeout => IsResponsive ? _options.CacheTimeout : TimeSpan.Zero;
 

@@ -143,6 +143,7 @@ public static class BookstoreCachingExtensions
             sp.GetRequiredService<CacheMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<CacheBulkWriter>>()));
+        builder.Services.TryAddSingleton(_ => new BackplaneSubscriptions(policies.All.Count + 1));
         builder.Services.AddHostedService<L1DropSubscriber>();
         builder.Services.TryAddSingleton<ReplicaReadRouting>();
         builder.Services.TryAddSingleton(sp => new RedisStringDistributedCache(
@@ -162,8 +163,12 @@ public static class BookstoreCachingExtensions
                     new RedisBackplane(new RedisBackplaneOptions { ConnectionMultiplexerFactory = () => connection.WhenConnectedAsync() }),
                     sp.GetRequiredService<ReplicaReadRouting>(),
                     connection,
-                    sp.GetRequiredService<TimeProvider>());
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<BackplaneSubscriptions>());
             }));
+
+        // After L1DropSubscriber (hosted services start in turn): every cache created and subscribed before requests come.
+        builder.Services.AddHostedService<BackplaneSubscriptionStartup>();
 
         return builder;
     }
